@@ -1,0 +1,107 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "shopbulk",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "shopbulk", targets: ["shopbulk"]),
+        .executable(name: "shopify-sim", targets: ["shopify-sim"]),
+        .library(name: "ShopifySimulator", targets: ["ShopifySimulator"]),
+        .library(name: "JSONL", targets: ["JSONL"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/GraphQLSwift/GraphQL", from: "4.3.0"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // C libraries: one system-library target each, reached only through its wrapper module.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+
+        // Wrappers and core libraries.
+        .target(name: "HTTP", dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        .target(name: "JSONL"),
+        .target(
+            name: "Migrations",
+            dependencies: ["Postgres", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "ShopifyAdmin",
+            dependencies: ["HTTP", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "Importer",
+            dependencies: [
+                "HTTP", "Postgres", "JSONL", "ShopifyAdmin", "Migrations",
+                .product(name: "GraphQL", package: "GraphQL"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "ShopifySimulator",
+            dependencies: [
+                "JSONL",
+                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "GraphQL", package: "GraphQL"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Executables.
+        .executableTarget(
+            name: "shopbulk",
+            dependencies: [
+                "Importer", "ShopifySimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "shopify-sim",
+            dependencies: [
+                "ShopifySimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "jsonl-bench", dependencies: ["JSONL"]),
+
+        // Test support and tests.
+        .target(name: "TestSupport", dependencies: ["Postgres", "HTTP"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
+        .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "Postgres", "TestSupport"]),
+        .testTarget(
+            name: "JSONLTests",
+            dependencies: ["JSONL", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(
+            name: "ShopifySimulatorTests",
+            dependencies: ["ShopifySimulator", "HTTP", "JSONL", "TestSupport"]
+        ),
+        .testTarget(
+            name: "ShopifyAdminTests",
+            dependencies: ["ShopifyAdmin", "ShopifySimulator", "HTTP", "TestSupport"]
+        ),
+        .testTarget(
+            name: "ImporterTests",
+            dependencies: ["Importer", "ShopifySimulator", "Postgres", "TestSupport"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

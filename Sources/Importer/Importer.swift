@@ -1,0 +1,1 @@
+// The Importer module; see ../../README.md and docs in the module's files.

@@ -1,0 +1,1 @@
+print("jsonl-bench: not built yet")

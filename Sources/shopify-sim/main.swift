@@ -1,0 +1,1 @@
+print("shopify-sim: not built yet")

@@ -125,5 +125,10 @@ public struct FieldPlanError: Error, Sendable, Hashable, CustomStringConvertible
     /// The offending path.
     public var path: String
 
+    public init(code: Code, path: String) {
+        self.code = code
+        self.path = path
+    }
+
     public var description: String { "invalid field plan path \"\(path)\": \(code)" }
 }

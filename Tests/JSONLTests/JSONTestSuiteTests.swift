@@ -71,9 +71,11 @@ struct JSONTestSuiteTests {
     }
 
     @Test("i_ cases follow the documented choice", arguments: testSuiteFiles(prefix: "i_"))
-    func implementationDefined(_ name: String) throws {
-        let choice = Self.implementationDefined[name] as Bool?
-        let expected = try #require(choice, "no documented choice for \(name)")
+    func implementationDefined(_ name: String) {
+        guard let expected = Self.implementationDefined[name] else {
+            Issue.record("no documented choice for \(name)")
+            return
+        }
         let error = validateDocument(testSuiteBytes(name))
         #expect((error == nil) == expected, "\(name): \(String(describing: error))")
     }

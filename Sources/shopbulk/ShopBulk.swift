@@ -7,6 +7,6 @@ struct ShopBulk: AsyncParsableCommand {
         commandName: "shopbulk",
         abstract: "Import Shopify stores into PostgreSQL through GraphQL bulk operations.",
         version: "0.1.0",
-        subcommands: []
+        subcommands: [JSONLCommand.self]
     )
 }

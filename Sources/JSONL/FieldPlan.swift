@@ -20,6 +20,8 @@ public struct FieldPlan: Sendable, Hashable {
     let nodes: [PlanNode]
     /// Member names of all nodes, concatenated (UTF-8).
     let keyBytes: [UInt8]
+    /// Open-addressing hash tables of child node indices (-1 = empty), one per node with children.
+    let tables: [Int32]
 
     /// The number of slots (= `paths.count`).
     public var slotCount: Int { paths.count }
@@ -61,7 +63,7 @@ public struct FieldPlan: Sendable, Hashable {
         var nodes: [PlanNode] = []
         var keyBytes: [UInt8] = []
         var queue: [TrieNode] = [root]
-        nodes.append(PlanNode(keyStart: 0, keyLength: 0, slot: -1, childStart: 0, childCount: 0))
+        nodes.append(PlanNode(keyStart: 0, keyLength: 0, slot: -1, childStart: 0, childCount: 0, tableStart: 0, tableMask: -1))
         var head = 0
         while head < queue.count {
             let trie = queue[head]
@@ -71,16 +73,35 @@ public struct FieldPlan: Sendable, Hashable {
                 nodes.append(
                     PlanNode(
                         keyStart: Int32(keyBytes.count), keyLength: Int32(child.key.count),
-                        slot: child.slot, childStart: 0, childCount: 0))
+                        slot: child.slot, childStart: 0, childCount: 0, tableStart: 0, tableMask: -1))
                 keyBytes += child.key
                 queue.append(child)
             }
             head += 1
         }
+        // A hash table per node with children, at most 25% full so that a miss is usually one probe.
+        var tables: [Int32] = []
+        for n in nodes.indices where nodes[n].childCount > 0 {
+            var size = 8
+            while size < Int(nodes[n].childCount) * 4 { size *= 2 }
+            let start = tables.count
+            tables += repeatElement(-1, count: size)
+            for c in Int(nodes[n].childStart)..<Int(nodes[n].childStart + nodes[n].childCount) {
+                let hash = keyBytes.withUnsafeBufferPointer { bytes in
+                    KeyHash.hash(bytes.baseAddress! + Int(nodes[c].keyStart), Int(nodes[c].keyLength))
+                }
+                var probe = Int(hash) & (size - 1)
+                while tables[start + probe] >= 0 { probe = (probe + 1) & (size - 1) }
+                tables[start + probe] = Int32(c)
+            }
+            nodes[n].tableStart = Int32(start)
+            nodes[n].tableMask = Int32(size - 1)
+        }
         self.paths = paths
         self.collectUnmatched = collectUnmatched
         self.nodes = nodes
         self.keyBytes = keyBytes
+        self.tables = tables
     }
 
     /// The slot of `path`, if planned.
@@ -96,6 +117,23 @@ struct PlanNode: Sendable, Hashable {
     var slot: Int32
     var childStart: Int32
     var childCount: Int32
+    /// Where this node's child hash table starts in `FieldPlan.tables`, and its size - 1.
+    var tableStart: Int32
+    var tableMask: Int32
+}
+
+/// The hash of a member name used by the plan's child tables: cheap (length and three bytes) and
+/// good enough for the few dozen names of a plan.
+enum KeyHash {
+    @inline(__always)
+    static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 {
+        if n == 0 { return 0 }
+        var h = UInt32(truncatingIfNeeded: n) &* 0x9E37_79B1
+        h ^= UInt32(p[0]) &* 0x85EB_CA77
+        h ^= UInt32(p[n &- 1]) &* 0xC2B2_AE3D
+        h ^= UInt32(p[n &>> 1]) &* 0x27D4_EB2F
+        return h ^ (h &>> 15)
+    }
 }
 
 /// Why a ``FieldPlan`` could not be compiled.

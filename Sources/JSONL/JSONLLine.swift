@@ -19,7 +19,7 @@ public struct JSONLLine: ~Copyable {
     public let isObject: Bool
     /// The number of slots (the plan's path count).
     public let slotCount: Int
-    let slots: UnsafePointer<SlotRecord>
+    @usableFromInline let slots: UnsafePointer<SlotRecord>
     let unmatchedBytes: UnsafeRawBufferPointer?
 
     init(
@@ -37,6 +37,7 @@ public struct JSONLLine: ~Copyable {
     }
 
     /// The value of plan slot `slot` (`0..<slotCount`) in this line.
+    @inlinable
     public subscript(slot: Int) -> JSONLField {
         precondition(slot >= 0 && slot < slotCount, "slot out of range")
         let record = slots[slot]
@@ -82,6 +83,12 @@ public struct JSONLField {
     public let kind: Kind
     /// The bytes: see ``Kind``. Empty for ``Kind/absent``.
     public let bytes: UnsafeRawBufferPointer
+
+    @usableFromInline
+    init(kind: Kind, bytes: UnsafeRawBufferPointer) {
+        self.kind = kind
+        self.bytes = bytes
+    }
 
     /// Whether the slot is absent or `null` (SQL NULL for most columns).
     public var isNullOrAbsent: Bool { kind == .absent || kind == .null }

@@ -103,7 +103,7 @@ final class ParserStorage: @unchecked Sendable {
 
     let nodes: UnsafeMutablePointer<PlanNode>
     let keys: UnsafeMutablePointer<UInt8>
-    let hints: UnsafeMutablePointer<Int32>
+    let tables: UnsafeMutablePointer<Int32>
     let slots: UnsafeMutablePointer<SlotRecord>
     let frames: UnsafeMutablePointer<Frame>
     var arena: UnsafeMutablePointer<UInt8>
@@ -130,8 +130,8 @@ final class ParserStorage: @unchecked Sendable {
         nodes.initialize(from: plan.nodes, count: plan.nodes.count)
         keys = .allocate(capacity: max(plan.keyBytes.count, 1))
         keys.initialize(from: plan.keyBytes, count: plan.keyBytes.count)
-        hints = .allocate(capacity: plan.nodes.count)
-        hints.initialize(repeating: 0, count: plan.nodes.count)
+        tables = .allocate(capacity: max(plan.tables.count, 1))
+        tables.initialize(from: plan.tables, count: plan.tables.count)
         slots = .allocate(capacity: max(plan.slotCount, 1))
         slots.initialize(repeating: SlotRecord(base: nil, count: 0, kind: .absent), count: max(plan.slotCount, 1))
         frames = .allocate(capacity: options.maxDepth + 1)
@@ -145,7 +145,7 @@ final class ParserStorage: @unchecked Sendable {
     deinit {
         nodes.deallocate()
         keys.deallocate()
-        hints.deallocate()
+        tables.deallocate()
         slots.deallocate()
         frames.deallocate()
         arena.deallocate()
@@ -298,7 +298,7 @@ final class ParserStorage: @unchecked Sendable {
         let slotCount = plan.slotCount
         for s in 0..<slotCount { slots[s].kind = .absent }
         let env = ScanEnvironment(
-            nodes: nodes, keys: keys, hints: hints, slots: slots, frames: frames, maxDepth: options.maxDepth,
+            nodes: nodes, keys: keys, tables: tables, slots: slots, frames: frames, maxDepth: options.maxDepth,
             arena: arena, rest: plan.collectUnmatched ? rest : nil)
         let bytes = UnsafeRawBufferPointer(start: p, count: count)
         let result: ScanResult

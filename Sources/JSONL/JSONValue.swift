@@ -225,7 +225,7 @@ public enum JSONDocument {
         let storage = ParserStorage(plan: .validateOnly, options: .init(maxDepth: maxDepth))
         let p = (bytes.baseAddress ?? UnsafeRawPointer(storage.arena)).assumingMemoryBound(to: UInt8.self)
         let env = ScanEnvironment(
-            nodes: storage.nodes, keys: storage.keys, hints: storage.hints, slots: storage.slots,
+            nodes: storage.nodes, keys: storage.keys, tables: storage.tables, slots: storage.slots,
             frames: storage.frames, maxDepth: maxDepth, arena: storage.arena, rest: nil)
         do throws(ScanFailure) {
             _ = try Scanner.scan(p, bytes.count, env)

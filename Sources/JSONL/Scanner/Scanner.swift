@@ -4,10 +4,18 @@
 // explicit frame stack (no recursion), so depth is limited by `maxDepth`, never by the thread's stack.
 
 /// What a slot holds after a line: its kind and bytes (in the line, or in the arena when unescaped).
+@usableFromInline
 struct SlotRecord {
-    var base: UnsafeRawPointer?
-    var count: Int
-    var kind: JSONLField.Kind
+    @usableFromInline var base: UnsafeRawPointer?
+    @usableFromInline var count: Int
+    @usableFromInline var kind: JSONLField.Kind
+
+    @usableFromInline
+    init(base: UnsafeRawPointer?, count: Int, kind: JSONLField.Kind) {
+        self.base = base
+        self.count = count
+        self.kind = kind
+    }
 }
 
 /// One open container.
@@ -23,9 +31,8 @@ struct Frame {
 struct ScanEnvironment {
     var nodes: UnsafePointer<PlanNode>
     var keys: UnsafePointer<UInt8>
-    /// Per plan node, the child index to try first (the one after the last match): Shopify writes
-    /// members in a fixed order, so a lookup is usually one comparison.
-    var hints: UnsafeMutablePointer<Int32>
+    /// The plan's child hash tables (see `PlanNode.tableStart`).
+    var tables: UnsafePointer<Int32>
     var slots: UnsafeMutablePointer<SlotRecord>
     /// `maxDepth + 1` frames; frame `d` describes the container at depth `d` (1-based).
     var frames: UnsafeMutablePointer<Frame>
@@ -290,21 +297,16 @@ enum Scanner {
     @inline(__always)
     static func match(_ env: ScanEnvironment, _ node: Int32, _ key: UnsafePointer<UInt8>, _ n: Int) -> Int32 {
         let parent = env.nodes[Int(node)]
-        let count = Int(parent.childCount)
-        let first = Int(parent.childStart)
-        var k = Int(env.hints[Int(node)])
-        var tries = 0
-        while tries < count {
-            let child = env.nodes[first &+ k]
-            if Int(child.keyLength) == n && bytesEqual(env.keys + Int(child.keyStart), key, n) {
-                env.hints[Int(node)] = k &+ 1 == count ? 0 : Int32(k &+ 1)
-                return Int32(first &+ k)
-            }
-            k &+= 1
-            if k == count { k = 0 }
-            tries &+= 1
+        let mask = Int(parent.tableMask)
+        let table = env.tables + Int(parent.tableStart)
+        var probe = Int(KeyHash.hash(key, n)) & mask
+        while true {
+            let c = table[probe]
+            if c < 0 { return -1 }
+            let child = env.nodes[Int(c)]
+            if Int(child.keyLength) == n && bytesEqual(env.keys + Int(child.keyStart), key, n) { return c }
+            probe = (probe &+ 1) & mask
         }
-        return -1
     }
 
     @inline(__always)

@@ -16,7 +16,7 @@ public struct CopyWriter: ~Copyable {
     let conn: OpaquePointer
     var column = 0
     /// Rows completed so far.
-    public private(set) var rows: Int64 = 0
+    public internal(set) var rows: Int64 = 0
     /// Bytes handed to libpq so far.
     public private(set) var bytesSent: Int64 = 0
     let statement: String?

@@ -89,12 +89,13 @@ enum BulkRules {
                         errors.append("Queries that contain a connection field within a list field are not currently supported.")
                         continue
                     }
-                    if insideObject {
-                        errors.append("The simulator does not support connection `\(f.name)` inside a non-connection object field.")
-                        continue
-                    }
                     if depth + 1 > maxNestingDepth {
                         errors.append("Bulk queries cannot contain connections with a nesting depth greater than \(maxNestingDepth).")
+                        continue
+                    }
+                    if insideObject {
+                        errors.append("The simulator does not support connection `\(f.name)` inside a non-connection object field.")
+                        _ = node(f, depth: depth + 1)
                         continue
                     }
                     nested.append(.init(field: f, plan: node(f, depth: depth + 1)))

@@ -17,7 +17,18 @@ struct CurlResponse {
 }
 
 enum Curl {
-    static func run(_ url: String, method: String = "GET", headers: [String: String] = [:], body: Data? = nil) throws -> CurlResponse {
+    /// Runs curl on a dispatch thread, so that waiting never blocks the cooperative pool that
+    /// the simulator's own server runs on.
+    static func run(_ url: String, method: String = "GET", headers: [String: String] = [:], body: Data? = nil, extra: [String] = []) async throws -> CurlResponse {
+        try await withCheckedThrowingContinuation { cont in
+            // A thread of its own: libdispatch's global pool adds threads slowly on 2 cores.
+            Thread {
+                cont.resume(with: Result { try runBlocking(url, method: method, headers: headers, body: body, extra: extra) })
+            }.start()
+        }
+    }
+
+    static func runBlocking(_ url: String, method: String, headers: [String: String], body: Data?, extra: [String]) throws -> CurlResponse {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("simtest-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -29,6 +40,7 @@ enum Curl {
             try body.write(to: inFile)
             args += ["--data-binary", "@\(inFile.path)"]
         }
+        args += extra
         args.append(url)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
@@ -62,52 +74,52 @@ struct Client {
         self.version = version
     }
 
-    func post(_ query: String, variables: [String: Any] = [:], version: String? = nil) throws -> CurlResponse {
+    func post(_ query: String, variables: [String: Any] = [:], version: String? = nil) async throws -> CurlResponse {
         var h = ["Content-Type": "application/json"]
         if let token { h["X-Shopify-Access-Token"] = token }
         let body = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
-        return try Curl.run(sim.graphQLURL(version: version ?? self.version), method: "POST", headers: h, body: body)
+        return try await Curl.run(sim.graphQLURL(version: version ?? self.version), method: "POST", headers: h, body: body)
     }
 
     /// Runs a query and returns the whole response object.
-    func gql(_ query: String, variables: [String: Any] = [:], version: String? = nil) throws -> [String: Any] {
-        let r = try post(query, variables: variables, version: version)
+    func gql(_ query: String, variables: [String: Any] = [:], version: String? = nil) async throws -> [String: Any] {
+        let r = try await post(query, variables: variables, version: version)
         #expect(r.status == 200, "status \(r.status): \(r.text)")
         return r.object
     }
 
     /// Submits a bulk query; returns the payload (`bulkOperation`, `userErrors`).
-    func runBulk(_ inner: String, groupObjects: Bool? = nil, version: String? = nil) throws -> (id: String?, userErrors: [[String: Any]], response: [String: Any]) {
+    func runBulk(_ inner: String, groupObjects: Bool? = nil, version: String? = nil) async throws -> (id: String?, userErrors: [[String: Any]], response: [String: Any]) {
         let args = groupObjects.map { ", groupObjects: \($0)" } ?? ""
         let q = "mutation R($q: String!) { bulkOperationRunQuery(query: $q\(args)) { bulkOperation { id status } userErrors { field message code } } }"
-        let r = try gql(q, variables: ["q": inner], version: version)
+        let r = try await gql(q, variables: ["q": inner], version: version)
         let payload = ((r["data"] as? [String: Any])?["bulkOperationRunQuery"] as? [String: Any]) ?? [:]
         let op = payload["bulkOperation"] as? [String: Any]
         return (op?["id"] as? String, payload["userErrors"] as? [[String: Any]] ?? [], r)
     }
 
     /// Polls `node(id:)` until the operation ends.
-    func wait(_ id: String, timeout: Double = 30) throws -> [String: Any] {
+    func wait(_ id: String, timeout: Double = 30) async throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
-            let r = try gql("query($id: ID!) { node(id: $id) { ... on BulkOperation { id status errorCode objectCount rootObjectCount fileSize url partialDataUrl completedAt createdAt query type } } }", variables: ["id": id])
+            let r = try await gql("query($id: ID!) { node(id: $id) { ... on BulkOperation { id status errorCode objectCount rootObjectCount fileSize url partialDataUrl completedAt createdAt query type } } }", variables: ["id": id])
             let op = ((r["data"] as? [String: Any])?["node"] as? [String: Any]) ?? [:]
             let s = op["status"] as? String ?? ""
             if !["CREATED", "RUNNING", "CANCELING"].contains(s) || Date() > deadline { return op }
-            Thread.sleep(forTimeInterval: 0.02)
+            try await Task.sleep(nanoseconds: 20_000_000)
         }
     }
 
     /// Runs a bulk query to completion and downloads its lines.
-    func export(_ inner: String, groupObjects: Bool? = nil, version: String? = nil) throws -> (op: [String: Any], lines: [[String: Any]]) {
-        let run = try runBulk(inner, groupObjects: groupObjects, version: version)
+    func export(_ inner: String, groupObjects: Bool? = nil, version: String? = nil) async throws -> (op: [String: Any], lines: [[String: Any]]) {
+        let run = try await runBulk(inner, groupObjects: groupObjects, version: version)
         guard let id = run.id else {
             Issue.record("bulk run rejected: \(run.userErrors)")
             return ([:], [])
         }
-        let op = try wait(id)
+        let op = try await wait(id)
         guard let url = op["url"] as? String else { return (op, []) }
-        let d = try Curl.run(url)
+        let d = try await Curl.run(url)
         return (op, lines(d.body))
     }
 

@@ -131,6 +131,8 @@ enum BulkRules {
         if !errors.isEmpty {
             var unique: [String] = []
             for e in errors where !unique.contains(e) { unique.append(e) }
+            // Shopify's own rules first; the simulator's limitations last.
+            unique = unique.filter { !$0.hasPrefix("The simulator") } + unique.filter { $0.hasPrefix("The simulator") }
             return .failure(BulkRuleViolation(messages: unique))
         }
         return .success(BulkPlan(root: root, node: rootPlan, requiredScopes: scopes))

@@ -88,7 +88,8 @@ let package = Package(
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "Postgres", "TestSupport"]),
         .testTarget(
             name: "JSONLTests",
-            dependencies: ["JSONL", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["JSONL", .product(name: "PropertyBased", package: "swift-property-based")],
+            resources: [.copy("Resources")]
         ),
         .testTarget(
             name: "ShopifySimulatorTests",

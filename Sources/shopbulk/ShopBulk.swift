@@ -1,12 +1,48 @@
 import ArgumentParser
+import Foundation
 
 /// The `shopbulk` command: imports Shopify stores into PostgreSQL through bulk operations.
-@main
 struct ShopBulk: AsyncParsableCommand {
+    static let version = "0.1.0"
     static let configuration = CommandConfiguration(
         commandName: "shopbulk",
         abstract: "Import Shopify stores into PostgreSQL through GraphQL bulk operations.",
-        version: "0.1.0",
-        subcommands: []
+        discussion: """
+            Exit codes: 0 success, 1 the work failed (the message says why), 2 usage error.
+            Database: --database-url, else DATABASE_URL, else a private local PostgreSQL cluster that
+            shopbulk creates and starts itself (see `shopbulk db`).
+            """,
+        version: version,
+        subcommands: [MigrateCommand.self, DBCommand.self, JSONLCommand.self]
     )
+}
+
+/// Runs the command line and maps every outcome to the documented exit codes.
+@main
+enum Entry {
+    static func main() async {
+        do {
+            var command = try ShopBulk.parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            exit(0)
+        } catch {
+            let code = ShopBulk.exitCode(for: error)
+            if code == .success {
+                print(ShopBulk.fullMessage(for: error))
+                exit(0)
+            }
+            if error is ExitCode {
+                exit(code.rawValue)
+            }
+            let isUsage = code == .validationFailure || code.rawValue == 64
+                || error is ValidationError || "\(type(of: error))".contains("CommandError")
+            let message = ShopBulk.fullMessage(for: error)
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            exit(isUsage ? 2 : 1)
+        }
+    }
 }

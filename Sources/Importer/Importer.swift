@@ -1,1 +1,0 @@
-// The Importer module; see ../../README.md and docs in the module's files.

@@ -1,1 +1,0 @@
-// The JSONL module; see ../../README.md and docs in the module's files.

@@ -1,1 +1,0 @@
-// The Migrations module; see ../../README.md and docs in the module's files.

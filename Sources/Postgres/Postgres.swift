@@ -1,1 +1,0 @@
-// The Postgres module; see ../../README.md and docs in the module's files.

@@ -1,0 +1,101 @@
+import Foundation
+import Postgres
+
+/// A fresh, empty database on the test cluster that `scripts/test` starts, dropped when the test ends.
+///
+/// The cluster's admin URL comes from `SHOPBULK_TEST_DATABASE_URL`. Without it, tests that need
+/// PostgreSQL fail under `CI=true` and are skipped elsewhere (see `TestEnvironment`).
+public final class TestDatabase: @unchecked Sendable {
+    public let name: String
+    public let url: String
+    let adminURL: String
+
+    public init(function: String = #function) throws {
+        guard let admin = TestEnvironment.adminDatabaseURL else {
+            throw TestEnvironmentError(message: "SHOPBULK_TEST_DATABASE_URL is not set: run the tests through scripts/test")
+        }
+        adminURL = admin
+        let slug = function.lowercased().filter { $0.isLetter || $0.isNumber }.prefix(30)
+        name = "t_\(slug)_\(UInt32.random(in: 0...UInt32.max))"
+        let connection = try PostgresConnection(admin)
+        try connection.execute("CREATE DATABASE \(name)", name: "create test database")
+        url = TestDatabase.replacingDatabase(in: admin, with: name)
+    }
+
+    /// A new connection to this database.
+    public func connect() throws -> PostgresConnection { try PostgresConnection(url) }
+
+    deinit {
+        if let connection = try? PostgresConnection(adminURL) {
+            _ = try? connection.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", name: "drop test database")
+        }
+    }
+
+    static func replacingDatabase(in url: String, with database: String) -> String {
+        // postgresql://user@host:port/dbname[?params]
+        guard let schemeEnd = url.range(of: "://") else { return url + " dbname=\(database)" }
+        let rest = url[schemeEnd.upperBound...]
+        let query = rest.firstIndex(of: "?").map { String(rest[$0...]) } ?? ""
+        let beforeQuery = rest.firstIndex(of: "?").map { rest[..<$0] } ?? rest
+        let authority = beforeQuery.firstIndex(of: "/").map { beforeQuery[..<$0] } ?? beforeQuery
+        return url[..<schemeEnd.upperBound] + authority + "/" + database + query
+    }
+}
+
+/// What the test environment provides.
+public enum TestEnvironment {
+    public static var adminDatabaseURL: String? {
+        ProcessInfo.processInfo.environment["SHOPBULK_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Whether this is CI, where missing services are failures rather than skips.
+    public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    /// Whether tests that need PostgreSQL should run: always under CI (they then fail loudly when the
+    /// database is missing), elsewhere only when `scripts/test` provided one.
+    public static var databaseTestsEnabled: Bool { isCI || adminDatabaseURL != nil }
+
+    /// The `shopbulk` executable built for the tests.
+    public static var shopbulkBinary: String {
+        if let explicit = ProcessInfo.processInfo.environment["SHOPBULK_BIN"], !explicit.isEmpty { return explicit }
+        return packageRoot + "/.build/debug/shopbulk"
+    }
+
+    /// The package's root folder (for `migrations/`, `queries/`).
+    public static var packageRoot: String {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }
+}
+
+public struct TestEnvironmentError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// Runs a program and returns its exit status, stdout and stderr.
+public func runProcess(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    let dir = NSTemporaryDirectory() + "sbproc-\(UInt64.random(in: 0...UInt64.max))"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    FileManager.default.createFile(atPath: dir + "/out", contents: nil)
+    FileManager.default.createFile(atPath: dir + "/err", contents: nil)
+    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/out"))
+    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/err"))
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    try? out.close()
+    try? err.close()
+    return (
+        process.terminationStatus, (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? "",
+        (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? ""
+    )
+}

@@ -1,1 +1,0 @@
-// The TestSupport module; see ../../README.md and docs in the module's files.

@@ -156,8 +156,8 @@ struct BulkExportTests {
 
     @Test func statusMovesFromCreatedThroughRunningToCompletedWithGrowingCounts() async throws {
         let sim = try await startSim { c in
-            c.speed = .rowsPerSecond(400)
-            c.startDelay = 0.2
+            c.speed = .rowsPerSecond(500)
+            c.startDelay = 1.0
             c.orders = 200
         }
         defer { Task { await sim.stop() } }

@@ -38,7 +38,7 @@ struct OperationsTests {
     }
 
     @Test func oneAtATimeBefore2026() async throws {
-        let sim = try await startSim { $0.speed = .duration(1.0) }
+        let sim = try await startSim { c in c.speed = .duration(60); c.cancelDelay = 1.0 }
         defer { Task { await sim.stop() } }
         let c = Client(sim, version: "2025-10")
         let first = try await c.runBulk(orderQuery)
@@ -55,13 +55,16 @@ struct OperationsTests {
         let cur = try await c.gql("{ currentBulkOperation { id status type } }")
         #expect(cur.path("data", "currentBulkOperation", "id") as? String == id)
         #expect(cur.path("data", "currentBulkOperation", "type") as? String == "QUERY")
+        // CANCELING still blocks; CANCELED frees the slot.
+        _ = try await c.gql("mutation($id: ID!) { bulkOperationCancel(id: $id) { userErrors { message } } }", variables: ["id": id])
+        #expect(try await c.runBulk(orderQuery).userErrors.first?["code"] as? String == "OPERATION_IN_PROGRESS")
         let op = try await c.wait(id)
-        #expect(op["status"] as? String == "COMPLETED")
+        #expect(op["status"] as? String == "CANCELED")
         #expect(try await c.runBulk(orderQuery).id != nil)
     }
 
     @Test func fiveAtATimeFrom2026() async throws {
-        let sim = try await startSim { $0.speed = .duration(1.0) }
+        let sim = try await startSim { c in c.speed = .duration(60); c.cancelDelay = 0.05 }
         defer { Task { await sim.stop() } }
         let c = Client(sim)
         var ids: [String] = []
@@ -79,8 +82,11 @@ struct OperationsTests {
         #expect(rev.path("data", "bulkOperations", "pageInfo", "hasNextPage") as? Bool == true)
         let none = try await c.gql("{ bulkOperations(first: 10, query: \"status:completed\") { nodes { id } } }")
         #expect((none.path("data", "bulkOperations", "nodes") as? [Any])?.isEmpty == true)
-        for id in ids { _ = try await c.wait(id) }
-        let done = try await c.gql("{ bulkOperations(first: 10, query: \"status:COMPLETED\") { nodes { id completedAt } } }")
+        for id in ids {
+            _ = try await c.gql("mutation($id: ID!) { bulkOperationCancel(id: $id) { userErrors { message } } }", variables: ["id": id])
+            _ = try await c.wait(id)
+        }
+        let done = try await c.gql("{ bulkOperations(first: 10, query: \"status:canceled\") { nodes { id completedAt } } }")
         #expect((done.path("data", "bulkOperations", "nodes") as? [Any])?.count == 5)
     }
 

@@ -220,6 +220,7 @@ final class Router: Sendable {
         var headers = HTTPHeaders()
         headers[HTTPHeader("Content-Type")] = "application/jsonl"
         headers[HTTPHeader("Accept-Ranges")] = "bytes"
+        headers[HTTPHeader("ETag")] = "\"\(String(number, radix: 16))-\(String(size, radix: 16))\""
         if let r = req.headers[HTTPHeader("Range")] {
             switch Router.parseRange(r, size: size) {
             case .some(.some(let rr)):

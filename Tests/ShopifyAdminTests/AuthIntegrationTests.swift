@@ -151,7 +151,9 @@ import Testing
             #expect(throws: ShopifyError.self) {
                 try ShopEndpoint(store: "sim-shop", apiBase: h.sim.baseURL.replacingOccurrences(of: "127.0.0.1", with: "sim.example.com"))
             }
-            #expect(throws: ShopifyError.self) { try ShopifyCredentials.token(.environment("SHOPBULK_UNSET_\(UUID().uuidString.prefix(8))")) }
+            #expect(throws: ShopifyError.self) {
+                try ShopifyCredentials.token(.environment("SHOPBULK_UNSET_\(UUID().uuidString.prefix(8))"))
+            }
             #expect(throws: ShopifyError.self) {
                 try ShopifyCredentials.clientCredentials(clientID: clientID, secret: .file("/nonexistent/shopbulk/secret"))
             }

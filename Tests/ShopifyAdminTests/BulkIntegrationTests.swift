@@ -97,7 +97,8 @@ final class StatusLog: @unchecked Sendable {
             c.faults = SimulatorFaults(foreignOperations: [ForeignOperation(seconds: 30, slots: 1)])
         }) { h in
             let client = try h.client(version: "2025-10") { c in
-                c.slotWait = BulkSlotWaitPolicy(initialWait: .milliseconds(50), maximumWait: .milliseconds(100), maxTotalWait: .milliseconds(400))
+                c.slotWait = BulkSlotWaitPolicy(
+                    initialWait: .milliseconds(50), maximumWait: .milliseconds(100), maxTotalWait: .milliseconds(400))
             }
             let e = await shopifyError { _ = try await client.submitBulkQuery(query: ordersQuery, queryName: "q") }
             #expect(e?.code == .noBulkSlot)

@@ -4,7 +4,9 @@ import Testing
 @testable import ShopifyAdmin
 
 @Suite struct EndpointTests {
-    @Test(arguments: ["halo", "Halo", "halo.myshopify.com", "https://halo.myshopify.com/", "  HALO.MyShopify.com ", "http://halo.myshopify.com"])
+    @Test(arguments: [
+        "halo", "Halo", "halo.myshopify.com", "https://halo.myshopify.com/", "  HALO.MyShopify.com ", "http://halo.myshopify.com",
+    ])
     func normalisesStoreNames(_ input: String) throws {
         #expect(try ShopEndpoint.normalizeStoreName(input) == "halo")
     }
@@ -36,7 +38,9 @@ import Testing
         #expect(endpoint.accessTokenURL == "https://halo.myshopify.com/admin/oauth/access_token")
     }
 
-    @Test(arguments: ["http://127.0.0.1:8080", "http://localhost:1/", "http://[::1]:9000", "https://proxy.example.com/shop", "HTTP://127.0.0.1"])
+    @Test(arguments: [
+        "http://127.0.0.1:8080", "http://localhost:1/", "http://[::1]:9000", "https://proxy.example.com/shop", "HTTP://127.0.0.1",
+    ])
     func acceptsBaseOverrides(_ base: String) throws {
         let endpoint = try ShopEndpoint(store: "halo", apiVersion: "2025-10", apiBase: base)
         #expect(endpoint.graphQLURL.hasSuffix("/admin/api/2025-10/graphql.json"))

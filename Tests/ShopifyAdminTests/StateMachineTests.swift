@@ -109,7 +109,10 @@ extension BulkOperationPoller.Action {
 
     @Test func invalidFailsWithShopifysMessageAndTheQueryName() {
         var state = BulkSubmitState(policy: policy, queryName: "orders.graphql")
-        guard case .fail(let e) = state.next(after: [BulkUserError(field: ["query"], message: "Invalid bulk query: too many connections", code: .invalid)])
+        guard
+            case .fail(let e) = state.next(after: [
+                BulkUserError(field: ["query"], message: "Invalid bulk query: too many connections", code: .invalid)
+            ])
         else { Issue.record("expected fail"); return }
         #expect(e.code == .userError)
         #expect(e.shopifyCode == "INVALID")
@@ -133,7 +136,8 @@ extension BulkOperationPoller.Action {
     }
 
     @Test func classifiesMessagesOfVersionsWithoutCodes() {
-        let old = BulkUserError(message: "A bulk query operation for this app and shop is already in progress: gid://shopify/BulkOperation/7.")
+        let old = BulkUserError(
+            message: "A bulk query operation for this app and shop is already in progress: gid://shopify/BulkOperation/7.")
         #expect(old.effectiveCode == .operationInProgress)
         var state = BulkSubmitState(policy: policy, queryName: nil)
         guard case .waitForSlot = state.next(after: [old]) else { Issue.record("expected wait"); return }
@@ -197,26 +201,34 @@ extension BulkOperationPoller.Action {
     }
 
     @Test func throttledResponseWait() {
-        let cost = QueryCost(requestedQueryCost: 101, actualQueryCost: nil, throttleStatus: ThrottleStatus(maximumAvailable: 1000, currentlyAvailable: 1, restoreRate: 50))
+        let cost = QueryCost(
+            requestedQueryCost: 101, actualQueryCost: nil,
+            throttleStatus: ThrottleStatus(maximumAvailable: 1000, currentlyAvailable: 1, restoreRate: 50))
         #expect(ShopifyAdminClient.throttleWait(cost, fallbackCost: 10) == 2)
     }
 }
 
 @Suite struct RetryTests {
-    let policy = RetryPolicy(maxAttempts: 3, maxThrottledRetries: 2, maxTotalTime: .seconds(60), initialBackoff: .seconds(1), maxBackoff: .seconds(10), jitter: 0.5)
+    let policy = RetryPolicy(
+        maxAttempts: 3, maxThrottledRetries: 2, maxTotalTime: .seconds(60), initialBackoff: .seconds(1), maxBackoff: .seconds(10),
+        jitter: 0.5)
 
     @Test func jitteredExponentialBackoffIsBounded() {
         var state = RetryState(policy: policy)
         #expect(state.next(after: .connection, elapsed: .zero, random: 0) == .retry(after: .milliseconds(500)))
         #expect(state.next(after: .status(500, retryAfter: nil), elapsed: .seconds(1), random: 1) == .retry(after: .seconds(3)))
-        guard case .giveUp = state.next(after: .connection, elapsed: .seconds(5), random: 0.5) else { Issue.record("expected give up"); return }
+        guard case .giveUp = state.next(after: .connection, elapsed: .seconds(5), random: 0.5) else {
+            Issue.record("expected give up"); return
+        }
     }
 
     @Test func honoursRetryAfterAndTheTimeBudget() {
         var state = RetryState(policy: policy)
         #expect(state.next(after: .status(429, retryAfter: 2), elapsed: .zero) == .retry(after: .seconds(2)))
         var late = RetryState(policy: policy)
-        guard case .giveUp = late.next(after: .status(503, retryAfter: 30), elapsed: .seconds(45)) else { Issue.record("expected give up"); return }
+        guard case .giveUp = late.next(after: .status(503, retryAfter: 30), elapsed: .seconds(45)) else {
+            Issue.record("expected give up"); return
+        }
     }
 
     @Test func throttlingHasItsOwnBudget() {
@@ -230,7 +242,8 @@ extension BulkOperationPoller.Action {
 
 @Suite struct DecodingTests {
     @Test func decodesErrorsPathsCodesAndCost() throws {
-        let body = #"{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED","documentation":"x"}},{"message":"Access denied","path":["customers",0,"email"],"extensions":{"code":"ACCESS_DENIED"}}],"extensions":{"cost":{"requestedQueryCost":101,"actualQueryCost":null,"throttleStatus":{"maximumAvailable":2000.0,"currentlyAvailable":54,"restoreRate":100.0}}}}"#
+        let body =
+            #"{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED","documentation":"x"}},{"message":"Access denied","path":["customers",0,"email"],"extensions":{"code":"ACCESS_DENIED"}}],"extensions":{"cost":{"requestedQueryCost":101,"actualQueryCost":null,"throttleStatus":{"maximumAvailable":2000.0,"currentlyAvailable":54,"restoreRate":100.0}}}}"#
         let r = try GraphQLResponse.decode(Array(body.utf8))
         #expect(r.data == nil)
         #expect(r.isThrottled)
@@ -250,7 +263,10 @@ extension BulkOperationPoller.Action {
     }
 
     @Test func decodesBulkOperationsWithStringCounts() throws {
-        let json = try JSONValue.parse(Array(#"{"id":"gid://shopify/BulkOperation/9","status":"COMPLETED","errorCode":null,"createdAt":"2026-01-02T03:04:05Z","completedAt":"2026-01-02T03:05:05.5+01:00","objectCount":"57","rootObjectCount":"12","fileSize":"358","url":"https://s/x.jsonl?sig=abc","partialDataUrl":null,"query":"{ orders { edges { node { id } } } }"}"#.utf8))
+        let json = try JSONValue.parse(
+            Array(
+                #"{"id":"gid://shopify/BulkOperation/9","status":"COMPLETED","errorCode":null,"createdAt":"2026-01-02T03:04:05Z","completedAt":"2026-01-02T03:05:05.5+01:00","objectCount":"57","rootObjectCount":"12","fileSize":"358","url":"https://s/x.jsonl?sig=abc","partialDataUrl":null,"query":"{ orders { edges { node { id } } } }"}"#
+                    .utf8))
         let op = try BulkOperation(json: json)
         #expect(op.status == .completed)
         #expect(op.objectCount == 57 && op.rootObjectCount == 12 && op.fileSize == 358)

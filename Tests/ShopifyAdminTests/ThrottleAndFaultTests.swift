@@ -133,7 +133,8 @@ let costSevenQuery = "{ customers(first: 5) { edges { node { id } } } }"
         // Nothing listens on this port.
         let endpoint = try ShopEndpoint(store: "halo", apiBase: "http://127.0.0.1:9")
         let logs = LogCapture()
-        let client = ShopifyAdminClient(endpoint: endpoint, credentials: .accessToken(Secret(legacyToken)), configuration: fastConfiguration(), logger: logs.logger())
+        let client = ShopifyAdminClient(
+            endpoint: endpoint, credentials: .accessToken(Secret(legacyToken)), configuration: fastConfiguration(), logger: logs.logger())
         let e = await shopifyError { try await client.checkScopes() }
         #expect(e?.code == .retriesExhausted)
         #expect(await client.statistics.requests == 4)

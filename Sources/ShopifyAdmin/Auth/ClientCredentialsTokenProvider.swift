@@ -66,7 +66,8 @@ public actor ClientCredentialsTokenProvider: AccessTokenProvider {
     }
 
     private func requestToken() async throws -> Secret {
-        let body = "grant_type=client_credentials&client_id=\(FormEncoding.encode(clientID))&client_secret=\(FormEncoding.encode(clientSecret.exposedValue))"
+        let body =
+            "grant_type=client_credentials&client_id=\(FormEncoding.encode(clientID))&client_secret=\(FormEncoding.encode(clientSecret.exposedValue))"
         let request = HTTPRequest(
             method: .post, url: endpoint.accessTokenURL,
             headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
@@ -100,7 +101,8 @@ public actor ClientCredentialsTokenProvider: AccessTokenProvider {
                 try await Task.sleep(for: wait)
             case .giveUp(let reason):
                 throw ShopifyError(
-                    code: .retriesExhausted, message: "could not obtain an access token: \(reason)", store: endpoint.store, isRetryable: true)
+                    code: .retriesExhausted, message: "could not obtain an access token: \(reason)", store: endpoint.store,
+                    isRetryable: true)
             }
         }
     }
@@ -132,7 +134,8 @@ public actor ClientCredentialsTokenProvider: AccessTokenProvider {
         if let description { message += " (\(description.prefix(300)))" }
         switch code {
         case "shop_not_permitted":
-            message += ". The client-credentials grant works only for a Dev Dashboard app of the same organization as the store; other apps need a legacy access token or another OAuth flow"
+            message +=
+                ". The client-credentials grant works only for a Dev Dashboard app of the same organization as the store; other apps need a legacy access token or another OAuth flow"
         case "invalid_client":
             message += ". Check the client secret reference (the app's client secret in the Dev Dashboard)"
         case "application_cannot_be_found", "invalid_request":

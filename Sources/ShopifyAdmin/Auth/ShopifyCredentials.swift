@@ -6,7 +6,8 @@ public enum ShopifyCredentials: Sendable, CustomStringConvertible {
     case clientCredentials(clientID: String, clientSecret: Secret)
 
     /// Resolves the secret references of a stored shop (`env:NAME` / `file:PATH`).
-    public static func token(_ reference: SecretReference, environment: [String: String]? = nil) throws(ShopifyError) -> ShopifyCredentials {
+    public static func token(_ reference: SecretReference, environment: [String: String]? = nil) throws(ShopifyError) -> ShopifyCredentials
+    {
         .accessToken(try reference.resolve(environment: environment))
     }
 
@@ -16,7 +17,8 @@ public enum ShopifyCredentials: Sendable, CustomStringConvertible {
         guard !clientID.trimmingASCIIWhitespace().isEmpty else {
             throw ShopifyError(code: .missingSecret, message: "the client ID is empty")
         }
-        return .clientCredentials(clientID: clientID.trimmingASCIIWhitespace(), clientSecret: try reference.resolve(environment: environment))
+        return .clientCredentials(
+            clientID: clientID.trimmingASCIIWhitespace(), clientSecret: try reference.resolve(environment: environment))
     }
 
     public var description: String {
@@ -30,9 +32,11 @@ public enum ShopifyCredentials: Sendable, CustomStringConvertible {
     var scopeHint: String {
         switch self {
         case .accessToken:
-            return "add it to the custom app's Admin API access scopes (Shopify admin → Settings → Apps and sales channels → Develop apps → the app → Configuration), save, and reinstall the app"
+            return
+                "add it to the custom app's Admin API access scopes (Shopify admin → Settings → Apps and sales channels → Develop apps → the app → Configuration), save, and reinstall the app"
         case .clientCredentials:
-            return "add it to the app's access scopes in its configuration in the Dev Dashboard, release a new app version, and approve the update on the store"
+            return
+                "add it to the app's access scopes in its configuration in the Dev Dashboard, release a new app version, and approve the update on the store"
         }
     }
 }

@@ -64,7 +64,9 @@ public struct BulkOperationPoller: Sendable {
     /// - Parameters:
     ///   - now: the current time in seconds on any monotonic scale (the same for every call).
     ///   - initialAge: how old the operation already is (resuming a job submitted earlier).
-    public init(operationID: String, policy: BulkPollingPolicy = BulkPollingPolicy(), now: Double, initialAge: Double = 0, store: String? = nil) {
+    public init(
+        operationID: String, policy: BulkPollingPolicy = BulkPollingPolicy(), now: Double, initialAge: Double = 0, store: String? = nil
+    ) {
         self.operationID = operationID
         self.policy = policy
         self.startedAt = now
@@ -90,7 +92,8 @@ public struct BulkOperationPoller: Sendable {
             return .failed(
                 ShopifyError(
                     code: .operationNotFound,
-                    message: "bulk operation \(operationID) does not exist for this app and shop (operations are visible only to the app that started them)",
+                    message:
+                        "bulk operation \(operationID) does not exist for this app and shop (operations are visible only to the app that started them)",
                     store: store))
         }
         last = operation
@@ -114,7 +117,8 @@ public struct BulkOperationPoller: Sendable {
             return .failed(
                 ShopifyError(
                     code: .expired,
-                    message: "bulk operation \(id) has EXPIRED: its result URL stopped working 7 days after the operation ended; resubmit the query",
+                    message:
+                        "bulk operation \(id) has EXPIRED: its result URL stopped working 7 days after the operation ended; resubmit the query",
                     store: store, shopifyCode: "EXPIRED", operation: operation, isRetryable: true))
         default:
             unknownStatusPolls += 1
@@ -122,7 +126,8 @@ public struct BulkOperationPoller: Sendable {
                 return .failed(
                     ShopifyError(
                         code: .badResponse,
-                        message: "bulk operation \(id) stayed in status \(operation.status), which this client does not know, for \(unknownStatusPolls) polls",
+                        message:
+                            "bulk operation \(id) stayed in status \(operation.status), which this client does not know, for \(unknownStatusPolls) polls",
                         store: store, operation: operation))
             }
             return .wait(policy.maximumInterval)
@@ -146,7 +151,8 @@ public struct BulkOperationPoller: Sendable {
         case .accessDenied?:
             return ShopifyError(
                 code: .accessDenied,
-                message: "bulk operation \(id) failed with ACCESS_DENIED: the app may not read a field the query selects. Check its access scopes (read_customers, read_orders; read_all_orders for orders older than 60 days) and its protected customer data access, then run the query as a normal query to see which field is refused",
+                message:
+                    "bulk operation \(id) failed with ACCESS_DENIED: the app may not read a field the query selects. Check its access scopes (read_customers, read_orders; read_all_orders for orders older than 60 days) and its protected customer data access, then run the query as a normal query to see which field is refused",
                 store: store, shopifyCode: "ACCESS_DENIED", operation: operation, isRetryable: false)
         case .internalServerError?:
             return ShopifyError(

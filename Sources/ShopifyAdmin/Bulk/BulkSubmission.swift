@@ -111,7 +111,8 @@ public struct BulkSubmitState: Sendable {
             return .fail(
                 ShopifyError(
                     code: .noBulkSlot,
-                    message: "no bulk operation slot became free within \(policy.maxTotalWait) for \(name) (\(busy.effectiveCode?.rawValue ?? "busy"): \(busy.message)); operations this tool did not start are never cancelled, so wait for them or cancel them yourself",
+                    message:
+                        "no bulk operation slot became free within \(policy.maxTotalWait) for \(name) (\(busy.effectiveCode?.rawValue ?? "busy"): \(busy.message)); operations this tool did not start are never cancelled, so wait for them or cancel them yourself",
                     store: store, shopifyCode: busy.effectiveCode?.rawValue, queryName: queryName, isRetryable: true))
         }
         waits += 1

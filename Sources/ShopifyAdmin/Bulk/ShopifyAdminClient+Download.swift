@@ -48,14 +48,17 @@ extension ShopifyAdminClient {
         case .success(let summary):
             logger.info(
                 "bulk result downloaded",
-                metadata: ["bytes": "\(summary.bytesDelivered)", "attempts": "\(summary.attempts)", "resumes": "\(summary.resumedAt.count)"])
+                metadata: [
+                    "bytes": "\(summary.bytesDelivered)", "attempts": "\(summary.attempts)", "resumes": "\(summary.resumedAt.count)",
+                ])
             return summary
         case .failure(let error):
             if error.code == .aborted, let underlying = error.underlying { throw underlying }
             if error.status == 403 || error.status == 410 {
                 throw ShopifyError(
                     code: .expired,
-                    message: "the storage host refused the result URL (HTTP \(error.status!)): signed result URLs expire 7 days after the operation ends; poll the operation for a fresh URL or resubmit",
+                    message:
+                        "the storage host refused the result URL (HTTP \(error.status!)): signed result URLs expire 7 days after the operation ends; poll the operation for a fresh URL or resubmit",
                     store: store, status: error.status, isRetryable: true, underlying: error)
             }
             throw ShopifyError(

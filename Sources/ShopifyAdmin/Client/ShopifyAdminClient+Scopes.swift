@@ -37,7 +37,8 @@ extension ShopifyAdminClient {
                 store: endpoint.store, scope: first)
         }
         if required.contains("read_orders") && !report.hasAllOrders {
-            let warning = "the app has no read_all_orders scope: Shopify shows it only the last 60 days of orders; request read_all_orders access for a full history"
+            let warning =
+                "the app has no read_all_orders scope: Shopify shows it only the last 60 days of orders; request read_all_orders access for a full history"
             report.warnings.append(warning)
             logger.warning("\(warning)")
         }

@@ -237,9 +237,11 @@ public struct ShopifyAdminClient: Sendable {
     private func unauthorizedMessage() -> String {
         switch credentials {
         case .accessToken:
-            return "the shop rejected the Admin API access token (401): check the token reference, that the app is still installed, and the store name"
+            return
+                "the shop rejected the Admin API access token (401): check the token reference, that the app is still installed, and the store name"
         case .clientCredentials(let id, _):
-            return "the shop rejected a freshly issued access token for client ID \(id) (401): check that the app is installed on this store"
+            return
+                "the shop rejected a freshly issued access token for client ID \(id) (401): check that the app is installed on this store"
         }
     }
 
@@ -256,7 +258,6 @@ public struct ShopifyAdminClient: Sendable {
         return ShopifyError(code: .http, message: "GraphQL request refused: \(hint)", store: endpoint.store, status: response.status)
     }
 }
-
 
 /// What a client did: requests, retries, throttling. Shared by all copies of one client.
 public actor ClientStatistics {

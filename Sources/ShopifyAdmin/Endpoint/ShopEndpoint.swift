@@ -17,12 +17,14 @@ public struct ShopEndpoint: Hashable, Sendable, CustomStringConvertible {
     public init(store: String, apiVersion: String? = nil, apiBase: String? = nil) throws(ShopifyError) {
         let name = try Self.normalizeStoreName(store)
         let version = try apiVersion.map { (text) throws(ShopifyError) in try APIVersion(text) } ?? .default
-        self.init(validatedStore: name, apiVersion: version, baseURL: try apiBase.map(Self.validateBaseURL) ?? "https://\(name).myshopify.com")
+        self.init(
+            validatedStore: name, apiVersion: version, baseURL: try apiBase.map(Self.validateBaseURL) ?? "https://\(name).myshopify.com")
     }
 
     public init(store: String, apiVersion: APIVersion, apiBase: String? = nil) throws(ShopifyError) {
         let name = try Self.normalizeStoreName(store)
-        self.init(validatedStore: name, apiVersion: apiVersion, baseURL: try apiBase.map(Self.validateBaseURL) ?? "https://\(name).myshopify.com")
+        self.init(
+            validatedStore: name, apiVersion: apiVersion, baseURL: try apiBase.map(Self.validateBaseURL) ?? "https://\(name).myshopify.com")
     }
 
     private init(validatedStore: String, apiVersion: APIVersion, baseURL: String) {

@@ -77,11 +77,12 @@ public struct GraphQLResponse: Sendable {
         case .array(let list)?:
             for entry in list {
                 let message = entry["message"]?.string ?? "(no message)"
-                let path = entry["path"]?.array?.map { element -> String in
-                    if let s = element.string { return s }
-                    if let i = element.int64 { return String(i) }
-                    return "?"
-                } ?? []
+                let path =
+                    entry["path"]?.array?.map { element -> String in
+                        if let s = element.string { return s }
+                        if let i = element.int64 { return String(i) }
+                        return "?"
+                    } ?? []
                 errors.append(GraphQLError(message: message, path: path, code: entry["extensions"]?["code"]?.string))
             }
         case .string(let message)?:

@@ -18,7 +18,9 @@ public enum SecretReference: Hashable, Sendable, CustomStringConvertible {
             guard Self.isValidVariableName(name) else {
                 throw ShopifyError(
                     code: .invalidSecretReference,
-                    message: "secret reference '\(trimmed.prefix(80))' does not name an environment variable (env:NAME, NAME of letters, digits and _)")
+                    message:
+                        "secret reference '\(trimmed.prefix(80))' does not name an environment variable (env:NAME, NAME of letters, digits and _)"
+                )
             }
             self = .environment(name)
         } else if trimmed.hasPrefix("file:") {
@@ -31,7 +33,9 @@ public enum SecretReference: Hashable, Sendable, CustomStringConvertible {
             // Never echo the text: it may be a secret pasted where a reference belongs.
             throw ShopifyError(
                 code: .invalidSecretReference,
-                message: "a secret reference must be env:VARIABLE or file:/path (secrets themselves are never accepted on the command line or stored)")
+                message:
+                    "a secret reference must be env:VARIABLE or file:/path (secrets themselves are never accepted on the command line or stored)"
+            )
         }
     }
 
@@ -76,7 +80,9 @@ public enum SecretReference: Hashable, Sendable, CustomStringConvertible {
 
     static func isValidVariableName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, !("0"..."9").contains(first) else { return false }
-        return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+        return name.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_"
+        }
     }
 
     struct ReadError: Error { var reason: String }

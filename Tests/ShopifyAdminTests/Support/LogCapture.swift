@@ -7,7 +7,9 @@ final class LogCapture: @unchecked Sendable {
         var level: Logger.Level
         var message: String
         var metadata: [String: String]
-        var text: String { "\(level) \(message) " + metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
+        var text: String {
+            "\(level) \(message) " + metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        }
     }
 
     private let lock = NSLock()

@@ -24,7 +24,9 @@ enum AuthKind: Sendable { case legacy, clientCredentials }
 /// Configuration that keeps tests fast: short backoffs, quick polling, small slot waits.
 func fastConfiguration() -> ShopifyAdminClient.Configuration {
     ShopifyAdminClient.Configuration(
-        retry: RetryPolicy(maxAttempts: 4, maxThrottledRetries: 40, maxTotalTime: .seconds(30), initialBackoff: .milliseconds(50), maxBackoff: .milliseconds(400)),
+        retry: RetryPolicy(
+            maxAttempts: 4, maxThrottledRetries: 40, maxTotalTime: .seconds(30), initialBackoff: .milliseconds(50),
+            maxBackoff: .milliseconds(400)),
         polling: BulkPollingPolicy(initialInterval: .milliseconds(30), maximumInterval: .milliseconds(200), ageFraction: 0.05),
         slotWait: BulkSlotWaitPolicy(initialWait: .milliseconds(100), maximumWait: .milliseconds(400), maxTotalWait: .seconds(20)),
         download: DownloadPolicy(maxAttemptsWithoutProgress: 4, initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(100)))
@@ -50,7 +52,8 @@ struct Harness: Sendable {
             case .legacy: .accessToken(Secret(token))
             case .clientCredentials: .clientCredentials(clientID: clientID, clientSecret: Secret(secret))
             }
-        return ShopifyAdminClient(endpoint: try endpoint(version: version), credentials: credentials, configuration: configuration, logger: logs.logger())
+        return ShopifyAdminClient(
+            endpoint: try endpoint(version: version), credentials: credentials, configuration: configuration, logger: logs.logger())
     }
 
     /// Every secret the simulator knows must be absent from the log.

@@ -163,9 +163,9 @@ public struct ShopifyAdminClient: Sendable {
                 logger.warning("GraphQL request failed", metadata: ["error": "\(error.code)", "attempt": "\(retry.attempts)"])
             case .success(let response):
                 lastStatus = response.status
-                if let reason = response.head.header("X-Shopify-API-Deprecated-Reason") {
+                if let reason = response.head.header("X-Shopify-API-Deprecated-Reason"), await stats.firstDeprecation(reason) {
                     logger.warning(
-                        "Shopify reports that this request uses deprecated API fields",
+                        "Shopify reports that requests use deprecated API fields (logged once per reason)",
                         metadata: ["reason": "\(reason)", "api_version": "\(endpoint.apiVersion)"])
                 }
                 var decoded: GraphQLResponse?
@@ -278,4 +278,7 @@ public actor ClientStatistics {
     func record(throttled: Void) { snapshot.throttledResponses += 1 }
     func record(unauthorized: Void) { snapshot.unauthorizedResponses += 1 }
     func record(localWait: Double) { snapshot.localThrottleWait += localWait }
+    private var deprecations: Set<String> = []
+    /// Whether this deprecation reason is new (each is logged once per client).
+    func firstDeprecation(_ reason: String) -> Bool { deprecations.insert(reason).inserted }
 }

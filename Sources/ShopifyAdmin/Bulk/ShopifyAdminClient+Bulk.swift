@@ -1,0 +1,226 @@
+/// What one `bulkOperationRunQuery` call produced.
+public enum BulkSubmitOutcome: Sendable {
+    case submitted(BulkOperation)
+    case rejected([BulkUserError])
+}
+
+extension ShopifyAdminClient {
+    // MARK: submit
+
+    /// Submits a bulk query and returns the new operation. `groupObjects` is always sent explicitly on
+    /// versions that have it (2025-07+) and never on older ones (which always group).
+    ///
+    /// `INVALID` (and any other complaint about the query) throws `userError` with Shopify's message
+    /// and `queryName`. `OPERATION_IN_PROGRESS` / `LIMIT_REACHED` wait for a free slot with backoff
+    /// (`configuration.slotWait`); no operation is ever cancelled to make room.
+    public func submitBulkQuery(
+        query: String, groupObjects: Bool = false, queryName: String? = nil,
+        onSlotWait: @Sendable (BulkUserError, Duration) -> Void = { _, _ in }
+    ) async throws -> BulkOperation {
+        var state = BulkSubmitState(policy: configuration.slotWait, queryName: queryName, store: endpoint.store)
+        while true {
+            switch try await trySubmitBulkQuery(query: query, groupObjects: groupObjects, queryName: queryName) {
+            case .submitted(let operation):
+                return operation
+            case .rejected(let errors):
+                switch state.next(after: errors) {
+                case .fail(let error):
+                    throw error
+                case .waitForSlot(let wait, let reason):
+                    logger.info(
+                        "waiting for a free bulk operation slot",
+                        metadata: [
+                            "reason": "\(reason.effectiveCode?.rawValue ?? "busy")", "message": "\(reason.message)",
+                            "wait_ms": "\(wait.milliseconds)", "query_name": "\(queryName ?? "-")",
+                        ])
+                    onSlotWait(reason, wait)
+                    try await Task.sleep(for: wait)
+                }
+            }
+        }
+    }
+
+    /// One `bulkOperationRunQuery` call, without waiting for slots: for schedulers that decide themselves.
+    public func trySubmitBulkQuery(query: String, groupObjects: Bool = false, queryName: String? = nil) async throws
+        -> BulkSubmitOutcome
+    {
+        let version = endpoint.apiVersion
+        let codeField = version.hasUserErrorCode ? " code" : ""
+        let mutation: String
+        var variables: [String: JSONValue] = ["query": .string(query)]
+        if version.hasGroupObjects {
+            mutation = """
+                mutation ShopbulkRunQuery($query: String!, $groupObjects: Boolean!) {
+                  bulkOperationRunQuery(query: $query, groupObjects: $groupObjects) {
+                    bulkOperation { \(BulkOperation.selection) }
+                    userErrors { field message\(codeField) }
+                  }
+                }
+                """
+            variables["groupObjects"] = .bool(groupObjects)
+        } else {
+            if !groupObjects {
+                logger.debug("API \(version) has no groupObjects argument: the result is grouped")
+            }
+            mutation = """
+                mutation ShopbulkRunQuery($query: String!) {
+                  bulkOperationRunQuery(query: $query) {
+                    bulkOperation { \(BulkOperation.selection) }
+                    userErrors { field message\(codeField) }
+                  }
+                }
+                """
+        }
+        let data = try await strictGraphQL(query: mutation, variables: variables, estimatedCost: 10)
+        guard let payload = data["bulkOperationRunQuery"], payload.object != nil else {
+            throw ShopifyError(
+                code: .badResponse, message: "bulkOperationRunQuery returned no payload", store: endpoint.store, queryName: queryName)
+        }
+        let userErrors = (payload["userErrors"]?.array ?? []).map { entry in
+            BulkUserError(
+                field: entry["field"]?.array?.compactMap(\.string) ?? [], message: entry["message"]?.string ?? "(no message)",
+                code: entry["code"]?.string.map(BulkUserError.Code.init(rawValue:)))
+        }
+        if let op = payload["bulkOperation"], !op.isNull, userErrors.isEmpty {
+            let operation = try BulkOperation(json: op)
+            logger.info(
+                "bulk operation submitted",
+                metadata: ["operation": "\(operation.id)", "query_name": "\(queryName ?? "-")", "group_objects": "\(groupObjects)"])
+            return .submitted(operation)
+        }
+        return .rejected(userErrors)
+    }
+
+    // MARK: read
+
+    /// The operation now: `bulkOperation(id:)` on 2026-01+, `node(id:)` before. nil when the shop does
+    /// not know it (or it belongs to another app).
+    public func bulkOperation(id: String) async throws -> BulkOperation? {
+        let query: String
+        let key: String
+        if endpoint.apiVersion.hasBulkOperationQueries {
+            query = "query ShopbulkBulkOperation($id: ID!) { bulkOperation(id: $id) { \(BulkOperation.selection) } }"
+            key = "bulkOperation"
+        } else {
+            query = "query ShopbulkBulkOperation($id: ID!) { node(id: $id) { ... on BulkOperation { \(BulkOperation.selection) } } }"
+            key = "node"
+        }
+        let data = try await strictGraphQL(query: query, variables: ["id": .string(id)], estimatedCost: 1)
+        guard let value = data[key], !value.isNull, value["id"] != nil else { return nil }
+        return try BulkOperation(json: value)
+    }
+
+    /// Polls until the operation ends, with a cadence that grows with its age
+    /// (`configuration.polling`). Returns the `COMPLETED` operation (`url == nil`: no rows); throws
+    /// `ShopifyError` otherwise: `accessDenied` (not retryable), `operationFailed`
+    /// (`INTERNAL_SERVER_ERROR`/`TIMEOUT`: retryable, `partialDataURL` offered), `operationCanceled`,
+    /// `expired`, `operationNotFound`.
+    ///
+    /// - Parameters:
+    ///   - initialAge: how long ago the operation was submitted (when resuming), for the cadence.
+    ///   - onUpdate: called with every report (status, object counts).
+    public func waitForCompletion(
+        id: String, initialAge: Duration = .zero, onUpdate: @Sendable (BulkOperation) -> Void = { _ in }
+    ) async throws -> BulkOperation {
+        let origin = ContinuousClock.now
+        func now() -> Double { (ContinuousClock.now - origin).seconds }
+        var poller = BulkOperationPoller(
+            operationID: id, policy: configuration.polling, now: now(), initialAge: initialAge.seconds, store: endpoint.store)
+        var action = poller.start()
+        var lastStatus: BulkOperation.Status?
+        while true {
+            switch action {
+            case .poll:
+                do {
+                    let operation = try await bulkOperation(id: id)
+                    if let operation {
+                        onUpdate(operation)
+                        if operation.status != lastStatus {
+                            lastStatus = operation.status
+                            logger.info(
+                                "bulk operation status",
+                                metadata: [
+                                    "operation": "\(id)", "status": "\(operation.status)", "objects": "\(operation.objectCount)",
+                                ])
+                        }
+                    }
+                    action = poller.observed(operation, now: now())
+                } catch let error as ShopifyError {
+                    logger.warning("polling the bulk operation failed", metadata: ["operation": "\(id)", "error": "\(error.code)"])
+                    action = poller.pollFailed(error, now: now())
+                }
+            case .wait(let duration):
+                try await Task.sleep(for: duration)
+                action = .poll
+            case .completed(let operation):
+                return operation
+            case .failed(let error):
+                logger.warning("bulk operation did not complete", metadata: ["operation": "\(id)", "error": "\(error.code)"])
+                throw error
+            }
+        }
+    }
+
+    // MARK: cancel and list
+
+    /// Asks Shopify to cancel the operation (it goes `CANCELING`, then `CANCELED`). Call it only for
+    /// operations this tool started.
+    @discardableResult
+    public func cancel(id: String) async throws -> BulkOperation? {
+        let mutation = """
+            mutation ShopbulkCancel($id: ID!) {
+              bulkOperationCancel(id: $id) { bulkOperation { \(BulkOperation.selection) } userErrors { field message } }
+            }
+            """
+        let data = try await strictGraphQL(query: mutation, variables: ["id": .string(id)], estimatedCost: 10)
+        let payload = data["bulkOperationCancel"]
+        let messages = (payload?["userErrors"]?.array ?? []).compactMap { $0["message"]?.string }
+        if !messages.isEmpty {
+            throw ShopifyError(
+                code: .userError, message: "cancelling \(id) was refused: \(messages.joined(separator: "; "))", store: endpoint.store)
+        }
+        logger.info("bulk operation cancel requested", metadata: ["operation": "\(id)"])
+        guard let op = payload?["bulkOperation"], !op.isNull else { return nil }
+        return try BulkOperation(json: op)
+    }
+
+    /// This app's bulk query operations, newest first, optionally only those with `status`. On 2026-01+
+    /// `bulkOperations(first:query:)` (paged up to `limit`); before, `currentBulkOperation` (at most one).
+    public func listOperations(status: BulkOperation.Status? = nil, limit: Int = 250) async throws -> [BulkOperation] {
+        guard endpoint.apiVersion.hasBulkOperationQueries else {
+            let data = try await strictGraphQL(
+                query: "query ShopbulkCurrent { currentBulkOperation(type: QUERY) { \(BulkOperation.selection) } }", estimatedCost: 1)
+            guard let value = data["currentBulkOperation"], !value.isNull else { return [] }
+            let operation = try BulkOperation(json: value)
+            if let status, operation.status != status { return [] }
+            return [operation]
+        }
+        var filter = "operation_type:query"
+        if let status { filter += " status:\(status.rawValue.lowercased())" }
+        var result: [BulkOperation] = []
+        var after: String?
+        while result.count < limit {
+            let page = min(50, limit - result.count)
+            var variables: [String: JSONValue] = ["first": .number(Double(page)), "query": .string(filter)]
+            if let after { variables["after"] = .string(after) }
+            let data = try await strictGraphQL(
+                query: """
+                    query ShopbulkList($first: Int!, $after: String, $query: String) {
+                      bulkOperations(first: $first, after: $after, query: $query) {
+                        edges { cursor node { \(BulkOperation.selection) } }
+                        pageInfo { hasNextPage endCursor }
+                      }
+                    }
+                    """, variables: variables, estimatedCost: Double(2 + page))
+            let connection = data["bulkOperations"]
+            for edge in connection?["edges"]?.array ?? [] {
+                if let node = edge["node"] { result.append(try BulkOperation(json: node)) }
+            }
+            guard connection?["pageInfo"]?["hasNextPage"]?.bool == true,
+                let cursor = connection?["pageInfo"]?["endCursor"]?.string
+            else { break }
+            after = cursor
+        }
+        return result
+    }
+}

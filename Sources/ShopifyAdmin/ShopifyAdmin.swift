@@ -1,1 +1,0 @@
-// The ShopifyAdmin module; see ../../README.md and docs in the module's files.

@@ -1,1 +1,0 @@
-print("shopify-sim: not built yet")

@@ -140,7 +140,7 @@ struct ShopifySimCommand: AsyncParsableCommand {
                 "legacyToken": token, "clientId": clientId, "clientSecret": clientSecret, "scopes": scopeList,
                 "customers": customers, "orders": orders, "seed": seed,
             ]
-            let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
+            let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))
         } else {
             print("""

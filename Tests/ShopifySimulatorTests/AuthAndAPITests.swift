@@ -148,7 +148,12 @@ struct AuthAndAPITests {
         #expect(v.header("X-Shopify-API-Version") == "2025-10")
         // deprecated currentBulkOperation in 2026-01 → deprecation header
         let d = try await c.post("{ currentBulkOperation { id } }")
-        #expect(d.header("X-Shopify-API-Deprecated-Reason") != nil)
+        #expect(d.header("X-Shopify-API-Deprecated-Reason")?.contains("QueryRoot.currentBulkOperation") == true)
+        #expect(try await c.post("{ currentBulkOperation { id } }", version: "2025-10").header("X-Shopify-API-Deprecated-Reason") == nil)
+        let e = try await c.post("{ customers(first: 1) { nodes { email displayName } } }")
+        #expect(e.header("X-Shopify-API-Deprecated-Reason")?.contains("Customer.email") == true)
+        #expect(try await c.post("{ customers(first: 1) { nodes { email } } }", version: "2025-01").header("X-Shopify-API-Deprecated-Reason") == nil)
+        #expect(try await c.post("{ customers(first: 1) { nodes { defaultEmailAddress { emailAddress } } } }").header("X-Shopify-API-Deprecated-Reason") == nil)
         // missing query
         let m = try await Curl.run(sim.graphQLURL(), method: "POST", headers: ["X-Shopify-Access-Token": sim.legacyToken!, "Content-Type": "application/json"], body: Data("{}".utf8))
         #expect(m.status == 400)

@@ -128,7 +128,7 @@ struct DownloadAndFaultTests {
         let sim = try await startSim()
         defer { Task { await sim.stop() } }
         let c = Client(sim, version: "2025-10")
-        sim.addFaults(SimulatorFaults(foreignOperations: [ForeignOperation(app: "legacy-app", seconds: 0.6)]))
+        sim.addFaults(SimulatorFaults(foreignOperations: [ForeignOperation(app: "legacy-app", seconds: 2.5)]))
         let foreign = try #require(sim.operations.first { $0.foreign })
         let r = try await c.runBulk(orderQuery)
         #expect(r.userErrors.first?["code"] as? String == "OPERATION_IN_PROGRESS")
@@ -136,7 +136,7 @@ struct DownloadAndFaultTests {
         let listed = try await c.gql("{ currentBulkOperation { id status } }")
         #expect(listed.path("data", "currentBulkOperation", "id") as? String == foreign.gid)
         #expect(listed.path("data", "currentBulkOperation", "status") as? String == "RUNNING")
-        try await Task.sleep(nanoseconds: 800_000_000)
+        #expect(await sim.waitForOperation(foreign.gid)?.status == "COMPLETED")
         #expect(try await c.runBulk(orderQuery).id != nil)
         // 2026-01: five slots; a foreign op holding all five gives LIMIT_REACHED.
         sim.addFaults(SimulatorFaults(foreignOperations: [ForeignOperation(app: "legacy-app", seconds: 5, slots: 5)]))

@@ -43,6 +43,8 @@ final class CField: Sendable {
 struct SelectionCompiler {
     let version: Int
     var errors: [GQLError] = []
+    /// Deprecated fields the selection used, as `Type.field`.
+    var deprecatedUsed: [String] = []
 
     init(version: Int) { self.version = version }
 
@@ -82,6 +84,9 @@ struct SelectionCompiler {
                     locations: [.init(line: f.line, column: f.column)], path: path + [key, a],
                     extensions: [("code", "argumentNotAccepted"), ("name", f.name), ("typeName", "Field"), ("argumentName", a)]))
             }
+            if let since = Schema.deprecated["\(type).\(f.name)"], version >= since, !deprecatedUsed.contains("\(type).\(f.name)") {
+                deprecatedUsed.append("\(type).\(f.name)")
+            }
             seen[key] = out.count
             out.append(compileField(f, def: def, on: type, path: path + [key], extra: [], previous: nil))
         }
@@ -120,6 +125,7 @@ struct SelectionCompiler {
                     let compiled = sub.compileAbstract(sels, concrete: concrete, path: path)
                     byType[concrete] = compiled
                     for e in sub.errors where !errors.contains(e) { errors.append(e) }
+                    for d in sub.deprecatedUsed where !deprecatedUsed.contains(d) { deprecatedUsed.append(d) }
                 }
                 if let previous { for (k, v) in previous.childrenByType { byType[k] = (byType[k] ?? []) + v } }
             } else {

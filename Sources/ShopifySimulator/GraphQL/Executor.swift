@@ -34,6 +34,7 @@ struct AdminExecutor {
         var compiler = SelectionCompiler(version: version.value)
         let fields = compiler.compile(parsed.selections, on: parsed.isMutation ? "Mutation" : "QueryRoot", path: [parsed.pathRoot])
         if !compiler.errors.isEmpty { return Outcome(body: Self.errorsOnly(compiler.errors), deprecatedReasons: []) }
+        usedDeprecated = compiler.deprecatedUsed
 
         let requested = parsed.isMutation ? 10.0 : max(1.0, Double(Self.cost(fields)))
         let now = state.clock.now()
@@ -124,7 +125,6 @@ struct AdminExecutor {
                 return state.view(op, now: now)
             }) { writeBulkOp(f.children, v, &w) } else { w.null() }
         case "currentBulkOperation":
-            if version.value >= 202601 { usedDeprecated.append("currentBulkOperation") }
             let type = f.arg("type")?.string ?? "QUERY"
             if type == "QUERY", let v = state.locked({ () -> BulkOpView? in
                 guard let op = state.operations.last(where: { $0.app == app.name }) else { return nil }

@@ -159,6 +159,18 @@ enum Schema {
 
     static func isAbstract(_ type: String) -> Bool { type == "Node" }
 
+    /// Deprecated fields (`Type.field`) and the version from which the simulator reports them in
+    /// `X-Shopify-API-Deprecated-Reason` (the header exists from 2025-04).
+    static let deprecated: [String: Int] = {
+        var d: [String: Int] = ["QueryRoot.currentBulkOperation": 202601]
+        for f in ["email", "phone", "addresses", "validEmailAddress"] { d["Customer.\(f)"] = 202504 }
+        for f in ["totalPrice", "subtotalPrice", "totalTax", "totalDiscounts", "totalShippingPrice", "totalRefunded"] { d["Order.\(f)"] = 202504 }
+        for f in ["originalUnitPrice", "discountedUnitPrice", "originalTotal", "discountedTotal", "totalDiscount", "fulfillableQuantity"] {
+            d["LineItem.\(f)"] = 202504
+        }
+        return d
+    }()
+
     /// The type a field's selection set is on: the connection type for connections.
     static func selectionType(of def: FieldDef) -> String {
         def.kind == .connection ? "\(def.type)Connection" : def.type

@@ -164,7 +164,7 @@ final class Router: Sendable {
         var executor = AdminExecutor(state: state, app: app, version: version, simulator: core)
         let outcome = executor.run(query: query, variables: variables, operationName: operationName)
         if !outcome.deprecatedReasons.isEmpty {
-            headers.append(("X-Shopify-API-Deprecated-Reason", "https://shopify.dev/api/usage/versioning#deprecation-practices"))
+            headers.append(("X-Shopify-API-Deprecated-Reason", outcome.deprecatedReasons.map { "\($0) is deprecated (https://shopify.dev/api/usage/versioning#deprecation-practices)" }.joined(separator: ", ")))
         }
         return json(200, outcome.body, headers)
     }

@@ -121,6 +121,8 @@ public struct OperationFault: Sendable, Hashable, Codable {
         case internalServerError = "INTERNAL_SERVER_ERROR"
         /// `FAILED` with `TIMEOUT` after `afterObjects` objects (partial data kept).
         case timeout = "TIMEOUT"
+        /// `FAILED` with a null `errorCode` after `afterObjects` objects (seen in the wild; a rerun fixes it).
+        case failedWithoutCode = "FAILED"
         /// Shopify cancels it: `CANCELED` after `afterObjects` objects.
         case canceled = "CANCELED"
         /// Runs at `rowsPerSecond`.

@@ -40,7 +40,7 @@ struct ShopifySimCommand: AsyncParsableCommand {
     @Option(help: "Cost bucket restore rate per second.") var throttleRestore: Double = 50
 
     // faults
-    @Option(help: "Fail the Nth operation: N:INTERNAL_SERVER_ERROR|TIMEOUT[:afterObjects]. Repeatable.") var failOperation: [String] = []
+    @Option(help: "Fail the Nth operation: N:INTERNAL_SERVER_ERROR|TIMEOUT|FAILED[:afterObjects] (FAILED: null errorCode). Repeatable.") var failOperation: [String] = []
     @Option(help: "Shopify cancels the Nth operation: N[:afterObjects]. Repeatable.") var cancelOperation: [String] = []
     @Option(help: "The Nth operation runs slowly: N:objectsPerSecond. Repeatable.") var slowOperation: [String] = []
     @Option(help: "The Nth operation's last line is cut off: N. Repeatable.") var truncateOperation: [Int] = []
@@ -63,8 +63,8 @@ struct ShopifySimCommand: AsyncParsableCommand {
         for s in failOperation {
             let p = parts(s)
             guard p.count >= 2, let n = Int(p[0]), let kind = OperationFault.Kind(rawValue: p[1].uppercased()),
-                  kind == .internalServerError || kind == .timeout else {
-                throw ValidationError("--fail-operation expects N:INTERNAL_SERVER_ERROR|TIMEOUT[:afterObjects], got \(s)")
+                  kind == .internalServerError || kind == .timeout || kind == .failedWithoutCode else {
+                throw ValidationError("--fail-operation expects N:INTERNAL_SERVER_ERROR|TIMEOUT|FAILED[:afterObjects], got \(s)")
             }
             f.operations.append(OperationFault(operation: n, kind: kind, afterObjects: p.count > 2 ? Int(p[2]) : nil))
         }

@@ -154,6 +154,9 @@ struct AuthAndAPITests {
         #expect(e.header("X-Shopify-API-Deprecated-Reason")?.contains("Customer.email") == true)
         #expect(try await c.post("{ customers(first: 1) { nodes { email } } }", version: "2025-01").header("X-Shopify-API-Deprecated-Reason") == nil)
         #expect(try await c.post("{ customers(first: 1) { nodes { defaultEmailAddress { emailAddress } } } }").header("X-Shopify-API-Deprecated-Reason") == nil)
+        // missing required arguments
+        let req = try await c.gql("mutation { bulkOperationRunQuery { userErrors { message } } }")
+        #expect((req["errors"] as? [[String: Any]])?.first?["message"] as? String == "Field 'bulkOperationRunQuery' is missing required arguments: query")
         // missing query
         let m = try await Curl.run(sim.graphQLURL(), method: "POST", headers: ["X-Shopify-Access-Token": sim.legacyToken!, "Content-Type": "application/json"], body: Data("{}".utf8))
         #expect(m.status == 400)

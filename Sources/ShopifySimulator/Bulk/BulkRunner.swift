@@ -118,7 +118,7 @@ final class BulkRunner: @unchecked Sendable {
                 if f.kind == .canceled {
                     op.status = "CANCELED"
                 } else {
-                    op.status = "FAILED"; op.errorCode = f.kind.rawValue
+                    op.status = "FAILED"; op.errorCode = f.kind == .failedWithoutCode ? nil : f.kind.rawValue
                 }
                 if op.objectCount == 0 { try? FileManager.default.removeItem(at: file); op.file = nil }
             }
@@ -160,7 +160,7 @@ final class BulkRunner: @unchecked Sendable {
     private func emitRoots() throws {
         let q = rootQuery()
         let rw = RecordWriter(snapshot: snapshot, bulk: true)
-        let failAt = faults.first { [.internalServerError, .timeout, .canceled].contains($0.kind) }
+        let failAt = faults.first { [.internalServerError, .timeout, .canceled, .failedWithoutCode].contains($0.kind) }
         var sinceCheck = 0
         try q.forEach { i in
             if q.kind == .customer {

@@ -84,6 +84,13 @@ struct SelectionCompiler {
                     locations: [.init(line: f.line, column: f.column)], path: path + [key, a],
                     extensions: [("code", "argumentNotAccepted"), ("name", f.name), ("typeName", "Field"), ("argumentName", a)]))
             }
+            let missing = def.required.filter { r in !f.args.contains { $0.0 == r && $0.1 != .null } }.sorted()
+            if !missing.isEmpty {
+                errors.append(GQLError(
+                    message: "Field '\(f.name)' is missing required arguments: \(missing.joined(separator: ", "))",
+                    locations: [.init(line: f.line, column: f.column)], path: path + [key],
+                    extensions: [("code", "missingRequiredArguments"), ("className", "Field"), ("name", f.name), ("arguments", missing.joined(separator: ", "))]))
+            }
             if let since = Schema.deprecated["\(type).\(f.name)"], version >= since, !deprecatedUsed.contains("\(type).\(f.name)") {
                 deprecatedUsed.append("\(type).\(f.name)")
             }

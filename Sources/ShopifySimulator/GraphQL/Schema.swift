@@ -19,6 +19,8 @@ struct FieldDef: Sendable {
     var since: Int = 0
     /// Last API version (as yyyymm) that has the field.
     var until: Int = .max
+    /// Arguments that must be given (non-null).
+    var required: Set<String> = []
 }
 
 /// An API version as a number: `2026-01` → 202601; `unstable` → the newest.
@@ -49,8 +51,8 @@ struct APIVersion: Sendable, Comparable, CustomStringConvertible {
 enum Schema {
     static let connectionArgs: Set<String> = ["first", "last", "after", "before", "query", "sortKey", "reverse"]
 
-    static func f(_ name: String, _ kind: FieldKind = .scalar, _ type: String = "", args: Set<String> = [], since: Int = 0, until: Int = .max) -> FieldDef {
-        FieldDef(name: name, kind: kind, type: type, args: args, since: since, until: until)
+    static func f(_ name: String, _ kind: FieldKind = .scalar, _ type: String = "", args: Set<String> = [], since: Int = 0, until: Int = .max, required: Set<String> = []) -> FieldDef {
+        FieldDef(name: name, kind: kind, type: type, args: args, since: since, until: until, required: required)
     }
 
     /// Object types that implement `Node`.
@@ -64,21 +66,21 @@ enum Schema {
             t[name] = m
         }
         add("QueryRoot", [
-            f("bulkOperation", .object, "BulkOperation", args: ["id"], since: 202601),
+            f("bulkOperation", .object, "BulkOperation", args: ["id"], since: 202601, required: ["id"]),
             f("bulkOperations", .connection, "BulkOperation", args: connectionArgs, since: 202601),
             f("currentBulkOperation", .object, "BulkOperation", args: ["type"]),
-            f("node", .object, "Node", args: ["id"]),
-            f("nodes", .objectList, "Node", args: ["ids"]),
+            f("node", .object, "Node", args: ["id"], required: ["id"]),
+            f("nodes", .objectList, "Node", args: ["ids"], required: ["ids"]),
             f("currentAppInstallation", .object, "AppInstallation"),
             f("shop", .object, "Shop"),
             f("customers", .connection, "Customer", args: connectionArgs),
             f("orders", .connection, "Order", args: connectionArgs),
-            f("customer", .object, "Customer", args: ["id"]),
-            f("order", .object, "Order", args: ["id"]),
+            f("customer", .object, "Customer", args: ["id"], required: ["id"]),
+            f("order", .object, "Order", args: ["id"], required: ["id"]),
         ])
         add("Mutation", [
-            f("bulkOperationRunQuery", .object, "BulkOperationRunQueryPayload", args: ["query", "groupObjects"]),
-            f("bulkOperationCancel", .object, "BulkOperationCancelPayload", args: ["id"]),
+            f("bulkOperationRunQuery", .object, "BulkOperationRunQueryPayload", args: ["query", "groupObjects"], required: ["query"]),
+            f("bulkOperationCancel", .object, "BulkOperationCancelPayload", args: ["id"], required: ["id"]),
         ])
         add("BulkOperationRunQueryPayload", [f("bulkOperation", .object, "BulkOperation"), f("userErrors", .objectList, "BulkOperationUserError")])
         add("BulkOperationUserError", [f("field", .scalarList), f("message"), f("code", since: 202501)])

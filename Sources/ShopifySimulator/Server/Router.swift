@@ -55,7 +55,11 @@ final class Router: Sendable {
         if state.config.logRequests {
             FileHandle.standardError.write(Data("[shopify-sim] \(r.method) \(r.path) → \(status)\n".utf8))
         }
-        state.locked { state.requests.append(r) }
+        state.locked {
+            state.requests.append(r)
+            // A long-running simulator keeps the latest 100,000 requests.
+            if state.requests.count > 100_000 { state.requests.removeFirst(state.requests.count - 100_000) }
+        }
     }
 
     static func redactedBody(_ body: Data) -> String? {

@@ -13,8 +13,10 @@ public struct SimulatedApp: Sendable, Codable, Hashable {
     /// The app belongs to another organisation: the client-credentials grant fails with `shop_not_permitted`.
     public var crossOrganization: Bool
 
-    public init(name: String, accessToken: String? = nil, clientId: String? = nil, clientSecret: String? = nil,
-                scopes: [String] = ["read_customers", "read_orders"], crossOrganization: Bool = false) {
+    public init(
+        name: String, accessToken: String? = nil, clientId: String? = nil, clientSecret: String? = nil,
+        scopes: [String] = ["read_customers", "read_orders"], crossOrganization: Bool = false
+    ) {
         self.name = name
         self.accessToken = accessToken
         self.clientId = clientId
@@ -24,15 +26,19 @@ public struct SimulatedApp: Sendable, Codable, Hashable {
     }
 
     /// A legacy custom app with a fixed token.
-    public static func legacy(_ name: String = "legacy-app", token: String = "shpat_sim_legacy_token_0000000000000000",
-                              scopes: [String] = ["read_customers", "read_orders"]) -> SimulatedApp {
+    public static func legacy(
+        _ name: String = "legacy-app", token: String = "shpat_sim_legacy_token_0000000000000000",
+        scopes: [String] = ["read_customers", "read_orders"]
+    ) -> SimulatedApp {
         SimulatedApp(name: name, accessToken: token, scopes: scopes)
     }
 
     /// A Dev Dashboard app using the client-credentials grant.
-    public static func devDashboard(_ name: String = "dev-dashboard-app", clientId: String = "sim-client-id-0001",
-                                    clientSecret: String = "shpss_sim_client_secret_000000000000",
-                                    scopes: [String] = ["read_customers", "read_orders"]) -> SimulatedApp {
+    public static func devDashboard(
+        _ name: String = "dev-dashboard-app", clientId: String = "sim-client-id-0001",
+        clientSecret: String = "shpss_sim_client_secret_000000000000",
+        scopes: [String] = ["read_customers", "read_orders"]
+    ) -> SimulatedApp {
         SimulatedApp(name: name, clientId: clientId, clientSecret: clientSecret, scopes: scopes)
     }
 }
@@ -105,7 +111,10 @@ public struct SimulatorFaults: Sendable, Hashable, Codable {
     /// Result downloads that drop the connection after some bytes.
     public var downloadDrops: [DownloadDrop] = []
 
-    public init(operations: [OperationFault] = [], foreignOperations: [ForeignOperation] = [], http: [HTTPFault] = [], downloadDrops: [DownloadDrop] = []) {
+    public init(
+        operations: [OperationFault] = [], foreignOperations: [ForeignOperation] = [], http: [HTTPFault] = [],
+        downloadDrops: [DownloadDrop] = []
+    ) {
         self.operations = operations
         self.foreignOperations = foreignOperations
         self.http = http
@@ -121,6 +130,8 @@ public struct OperationFault: Sendable, Hashable, Codable {
         case internalServerError = "INTERNAL_SERVER_ERROR"
         /// `FAILED` with `TIMEOUT` after `afterObjects` objects (partial data kept).
         case timeout = "TIMEOUT"
+        /// `FAILED` with a null `errorCode` after `afterObjects` objects (seen in the wild; a rerun fixes it).
+        case failedWithoutCode = "FAILED"
         /// Shopify cancels it: `CANCELED` after `afterObjects` objects.
         case canceled = "CANCELED"
         /// Runs at `rowsPerSecond`.

@@ -26,7 +26,8 @@ public final class ShopifySimulator: Sendable {
     public let port: Int
     public let filesPort: Int
 
-    private init(core: ShopifySimulatorCore, api: HTTPServer, files: HTTPServer, tasks: [Task<Void, any Error>], port: Int, filesPort: Int) {
+    private init(core: ShopifySimulatorCore, api: HTTPServer, files: HTTPServer, tasks: [Task<Void, any Error>], port: Int, filesPort: Int)
+    {
         self.core = core
         self.apiServer = api
         self.filesServer = files
@@ -38,13 +39,17 @@ public final class ShopifySimulator: Sendable {
     }
 
     /// Starts both listeners on free loopback ports.
-    public static func start(_ config: SimulatorConfig = SimulatorConfig(), port: UInt16 = 0, filesPort: UInt16 = 0) async throws -> ShopifySimulator {
+    public static func start(_ config: SimulatorConfig = SimulatorConfig(), port: UInt16 = 0, filesPort: UInt16 = 0) async throws
+        -> ShopifySimulator
+    {
         let core = try ShopifySimulatorCore(config: config)
         let router = Router(core: core)
-        let api = HTTPServer(address: try .inet(ip4: "127.0.0.1", port: port), timeout: 120, logger: .disabled,
-                             handler: ClosureHTTPHandler { try await router.api($0) })
-        let files = HTTPServer(address: try .inet(ip4: "127.0.0.1", port: filesPort), timeout: 120, logger: .disabled,
-                               handler: ClosureHTTPHandler { try await router.files($0) })
+        let api = HTTPServer(
+            address: try .inet(ip4: "127.0.0.1", port: port), timeout: 120, logger: .disabled,
+            handler: ClosureHTTPHandler { try await router.api($0) })
+        let files = HTTPServer(
+            address: try .inet(ip4: "127.0.0.1", port: filesPort), timeout: 120, logger: .disabled,
+            handler: ClosureHTTPHandler { try await router.files($0) })
         let t1 = Task { try await api.run() }
         let t2 = Task { try await files.run() }
         try await api.waitUntilListening()
@@ -109,13 +114,21 @@ public final class ShopifySimulator: Sendable {
     public var shop: ShopSnapshot { core.state.locked { core.state.shop } }
 
     /// Gives `orders` random live orders and `customers` random live customers a new `updatedAt` (now).
-    @discardableResult public func touch(orders: Int = 0, customers: Int = 0) -> ShopChange { core.touch(orders: orders, customers: customers) }
-    @discardableResult public func touch(orderIds: [Int64] = [], customerIds: [Int64] = []) -> ShopChange { core.touch(orderIds: orderIds, customerIds: customerIds) }
+    @discardableResult public func touch(orders: Int = 0, customers: Int = 0) -> ShopChange {
+        core.touch(orders: orders, customers: customers)
+    }
+    @discardableResult public func touch(orderIds: [Int64] = [], customerIds: [Int64] = []) -> ShopChange {
+        core.touch(orderIds: orderIds, customerIds: customerIds)
+    }
     /// Adds new records created (and updated) now.
     @discardableResult public func add(orders: Int = 0, customers: Int = 0) -> ShopChange { core.add(orders: orders, customers: customers) }
     /// Deletes random live records (they vanish from results).
-    @discardableResult public func delete(orders: Int = 0, customers: Int = 0) -> ShopChange { core.delete(orders: orders, customers: customers) }
-    @discardableResult public func delete(orderIds: [Int64] = [], customerIds: [Int64] = []) -> ShopChange { core.delete(orderIds: orderIds, customerIds: customerIds) }
+    @discardableResult public func delete(orders: Int = 0, customers: Int = 0) -> ShopChange {
+        core.delete(orders: orders, customers: customers)
+    }
+    @discardableResult public func delete(orderIds: [Int64] = [], customerIds: [Int64] = []) -> ShopChange {
+        core.delete(orderIds: orderIds, customerIds: customerIds)
+    }
 
     // MARK: faults
 

@@ -40,14 +40,17 @@ struct ShopifySimCommand: AsyncParsableCommand {
     @Option(help: "Cost bucket restore rate per second.") var throttleRestore: Double = 50
 
     // faults
-    @Option(help: "Fail the Nth operation: N:INTERNAL_SERVER_ERROR|TIMEOUT[:afterObjects]. Repeatable.") var failOperation: [String] = []
+    @Option(help: "Fail the Nth operation: N:INTERNAL_SERVER_ERROR|TIMEOUT|FAILED[:afterObjects] (FAILED: null errorCode). Repeatable.")
+    var failOperation: [String] = []
     @Option(help: "Shopify cancels the Nth operation: N[:afterObjects]. Repeatable.") var cancelOperation: [String] = []
     @Option(help: "The Nth operation runs slowly: N:objectsPerSecond. Repeatable.") var slowOperation: [String] = []
     @Option(help: "The Nth operation's last line is cut off: N. Repeatable.") var truncateOperation: [Int] = []
     @Option(help: "Corrupt line L of the Nth operation's file: N:L. Repeatable.") var corruptOperation: [String] = []
     @Option(help: "A foreign operation of the same app holds slot(s): SECONDS[:SLOTS]. Repeatable.") var foreignOperation: [String] = []
-    @Option(help: "HTTP errors on GraphQL: STATUS:next=K or STATUS:fraction=F, optional :retry-after=S. Repeatable.") var httpFault: [String] = []
-    @Option(help: "Drop result downloads after BYTES, for the next COUNT downloads: BYTES[:COUNT]. Repeatable.") var dropDownload: [String] = []
+    @Option(help: "HTTP errors on GraphQL: STATUS:next=K or STATUS:fraction=F, optional :retry-after=S. Repeatable.") var httpFault:
+        [String] = []
+    @Option(help: "Drop result downloads after BYTES, for the next COUNT downloads: BYTES[:COUNT]. Repeatable.") var dropDownload:
+        [String] = []
 
     @Flag(help: "Log each request to stderr.") var logRequests = false
     @Flag(help: "Print the start-up summary as JSON.") var json = false
@@ -63,8 +66,9 @@ struct ShopifySimCommand: AsyncParsableCommand {
         for s in failOperation {
             let p = parts(s)
             guard p.count >= 2, let n = Int(p[0]), let kind = OperationFault.Kind(rawValue: p[1].uppercased()),
-                  kind == .internalServerError || kind == .timeout else {
-                throw ValidationError("--fail-operation expects N:INTERNAL_SERVER_ERROR|TIMEOUT[:afterObjects], got \(s)")
+                kind == .internalServerError || kind == .timeout || kind == .failedWithoutCode
+            else {
+                throw ValidationError("--fail-operation expects N:INTERNAL_SERVER_ERROR|TIMEOUT|FAILED[:afterObjects], got \(s)")
             }
             f.operations.append(OperationFault(operation: n, kind: kind, afterObjects: p.count > 2 ? Int(p[2]) : nil))
         }
@@ -75,7 +79,9 @@ struct ShopifySimCommand: AsyncParsableCommand {
         }
         for s in slowOperation {
             let p = parts(s)
-            guard p.count == 2, let n = Int(p[0]), let r = Double(p[1]) else { throw ValidationError("--slow-operation expects N:objectsPerSecond") }
+            guard p.count == 2, let n = Int(p[0]), let r = Double(p[1]) else {
+                throw ValidationError("--slow-operation expects N:objectsPerSecond")
+            }
             f.operations.append(OperationFault(operation: n, kind: .slow, rowsPerSecond: r))
         }
         for n in truncateOperation { f.operations.append(OperationFault(operation: n, kind: .truncatedLastLine)) }
@@ -116,10 +122,14 @@ struct ShopifySimCommand: AsyncParsableCommand {
 
     func run() async throws {
         let scopeList = scopes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        var config = SimulatorConfig(seed: seed, customers: customers, orders: orders, apps: [
-            SimulatedApp(name: "legacy-app", accessToken: token, scopes: scopeList),
-            SimulatedApp(name: "dev-dashboard-app", clientId: clientId, clientSecret: clientSecret, scopes: scopeList, crossOrganization: crossOrg),
-        ])
+        var config = SimulatorConfig(
+            seed: seed, customers: customers, orders: orders,
+            apps: [
+                SimulatedApp(name: "legacy-app", accessToken: token, scopes: scopeList),
+                SimulatedApp(
+                    name: "dev-dashboard-app", clientId: clientId, clientSecret: clientSecret, scopes: scopeList,
+                    crossOrganization: crossOrg),
+            ])
         config.shopName = shopName
         config.dataDirectory = dataDir.map { URL(fileURLWithPath: $0) }
         if let r = rowsPerSecond { config.speed = .rowsPerSecond(r) } else if let d = operationDuration { config.speed = .duration(d) }
@@ -140,10 +150,11 @@ struct ShopifySimCommand: AsyncParsableCommand {
                 "legacyToken": token, "clientId": clientId, "clientSecret": clientSecret, "scopes": scopeList,
                 "customers": customers, "orders": orders, "seed": seed,
             ]
-            let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
+            let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print("""
+            print(
+                """
                 shopify-sim listening
                   base URL:        \(sim.baseURL)
                   GraphQL:         \(sim.graphQLURL(version: "{version}"))

@@ -31,12 +31,16 @@ struct AuthAndAPITests {
     @Test func clientCredentialsGrant() async throws {
         let sim = try await startSim { c in
             c.tokenLifetime = 120
-            c.apps = [.devDashboard(), SimulatedApp(name: "other-org", clientId: "foreign-id", clientSecret: "s3", crossOrganization: true)]
+            c.apps = [
+                .devDashboard(), SimulatedApp(name: "other-org", clientId: "foreign-id", clientSecret: "s3", crossOrganization: true),
+            ]
         }
         defer { Task { await sim.stop() } }
         let form = ["Content-Type": "application/x-www-form-urlencoded"]
-        var r = try await Curl.run(sim.accessTokenURL, method: "POST", headers: form,
-                                   body: Data("grant_type=client_credentials&client_id=sim-client-id-0001&client_secret=shpss_sim_client_secret_000000000000".utf8))
+        var r = try await Curl.run(
+            sim.accessTokenURL, method: "POST", headers: form,
+            body: Data("grant_type=client_credentials&client_id=sim-client-id-0001&client_secret=shpss_sim_client_secret_000000000000".utf8)
+        )
         #expect(r.status == 200)
         let token = try #require(r.object["access_token"] as? String)
         #expect(r.object["expires_in"] as? Int == 120)
@@ -46,12 +50,14 @@ struct AuthAndAPITests {
         sim.advanceClock(by: 121)
         #expect(try await c.post("{ shop { name } }").status == 401)
 
-        r = try await Curl.run(sim.accessTokenURL, method: "POST", headers: form,
-                               body: Data("grant_type=client_credentials&client_id=sim-client-id-0001&client_secret=nope".utf8))
+        r = try await Curl.run(
+            sim.accessTokenURL, method: "POST", headers: form,
+            body: Data("grant_type=client_credentials&client_id=sim-client-id-0001&client_secret=nope".utf8))
         #expect(r.status == 401)
         #expect(r.object["error"] as? String == "invalid_client")
-        r = try await Curl.run(sim.accessTokenURL, method: "POST", headers: form,
-                               body: Data("grant_type=client_credentials&client_id=foreign-id&client_secret=s3".utf8))
+        r = try await Curl.run(
+            sim.accessTokenURL, method: "POST", headers: form,
+            body: Data("grant_type=client_credentials&client_id=foreign-id&client_secret=s3".utf8))
         #expect(r.status == 400)
         #expect(r.object["error"] as? String == "shop_not_permitted")
         r = try await Curl.run(sim.accessTokenURL, method: "POST", headers: form, body: Data("grant_type=password&client_id=x".utf8))
@@ -64,7 +70,10 @@ struct AuthAndAPITests {
             #expect(q.body?.contains("shpss_") == false)
             #expect(q.body?.contains("client_secret=[REDACTED]") == true)
         }
-        #expect(sim.recordedRequests.allSatisfy { $0.header("X-Shopify-Access-Token") == nil || $0.header("X-Shopify-Access-Token") == "[REDACTED]" })
+        #expect(
+            sim.recordedRequests.allSatisfy {
+                $0.header("X-Shopify-Access-Token") == nil || $0.header("X-Shopify-Access-Token") == "[REDACTED]"
+            })
     }
 
     @Test func accessScopesAndAccessDenied() async throws {
@@ -74,7 +83,10 @@ struct AuthAndAPITests {
         defer { Task { await sim.stop() } }
         let c = Client(sim, token: "shpat_co")
         let scopes = try await c.gql("{ currentAppInstallation { accessScopes { handle } } }")
-        #expect((scopes.path("data", "currentAppInstallation", "accessScopes") as? [[String: Any]])?.compactMap { $0["handle"] as? String } == ["read_customers"])
+        #expect(
+            (scopes.path("data", "currentAppInstallation", "accessScopes") as? [[String: Any]])?.compactMap { $0["handle"] as? String } == [
+                "read_customers"
+            ])
 
         // Normal query: ACCESS_DENIED error, data null.
         let r = try await c.gql("{ orders(first: 2) { nodes { id } } }")
@@ -136,21 +148,49 @@ struct AuthAndAPITests {
         #expect(r["data"] == nil)
         // bulkOperation(id:) and bulkOperations exist from 2026-01 only.
         let old = try await c.gql("{ bulkOperation(id: \"gid://shopify/BulkOperation/1\") { id } }", version: "2025-10")
-        #expect(((old["errors"] as? [[String: Any]])?.first?["message"] as? String) == "Field 'bulkOperation' doesn't exist on type 'QueryRoot'")
+        #expect(
+            ((old["errors"] as? [[String: Any]])?.first?["message"] as? String) == "Field 'bulkOperation' doesn't exist on type 'QueryRoot'"
+        )
         let old2 = try await c.gql("{ bulkOperations(first: 1) { nodes { id } } }", version: "2025-10")
-        #expect(((old2["errors"] as? [[String: Any]])?.first?["message"] as? String) == "Field 'bulkOperations' doesn't exist on type 'QueryRoot'")
+        #expect(
+            ((old2["errors"] as? [[String: Any]])?.first?["message"] as? String)
+                == "Field 'bulkOperations' doesn't exist on type 'QueryRoot'")
         // groupObjects does not exist before 2025-07.
-        let g = try await c.post("mutation { bulkOperationRunQuery(query: \"{ orders { edges { node { id } } } }\", groupObjects: false) { userErrors { message } } }", version: "2025-04")
-        #expect((g.object["errors"] as? [[String: Any]])?.first?["message"] as? String == "Field 'bulkOperationRunQuery' doesn't accept argument 'groupObjects'")
+        let g = try await c.post(
+            "mutation { bulkOperationRunQuery(query: \"{ orders { edges { node { id } } } }\", groupObjects: false) { userErrors { message } } }",
+            version: "2025-04")
+        #expect(
+            (g.object["errors"] as? [[String: Any]])?.first?["message"] as? String
+                == "Field 'bulkOperationRunQuery' doesn't accept argument 'groupObjects'")
         // Versions
-        #expect(try await Curl.run(sim.graphQLURL(version: "2026-02"), method: "POST", headers: ["X-Shopify-Access-Token": sim.legacyToken!], body: Data("{}".utf8)).status == 404)
+        #expect(
+            try await Curl.run(
+                sim.graphQLURL(version: "2026-02"), method: "POST", headers: ["X-Shopify-Access-Token": sim.legacyToken!],
+                body: Data("{}".utf8)
+            ).status == 404)
         let v = try await c.post("{ shop { name } }", version: "2025-10")
         #expect(v.header("X-Shopify-API-Version") == "2025-10")
         // deprecated currentBulkOperation in 2026-01 → deprecation header
         let d = try await c.post("{ currentBulkOperation { id } }")
-        #expect(d.header("X-Shopify-API-Deprecated-Reason") != nil)
+        #expect(d.header("X-Shopify-API-Deprecated-Reason")?.contains("QueryRoot.currentBulkOperation") == true)
+        #expect(try await c.post("{ currentBulkOperation { id } }", version: "2025-10").header("X-Shopify-API-Deprecated-Reason") == nil)
+        let e = try await c.post("{ customers(first: 1) { nodes { email displayName } } }")
+        #expect(e.header("X-Shopify-API-Deprecated-Reason")?.contains("Customer.email") == true)
+        #expect(
+            try await c.post("{ customers(first: 1) { nodes { email } } }", version: "2025-01").header("X-Shopify-API-Deprecated-Reason")
+                == nil)
+        #expect(
+            try await c.post("{ customers(first: 1) { nodes { defaultEmailAddress { emailAddress } } } }").header(
+                "X-Shopify-API-Deprecated-Reason") == nil)
+        // missing required arguments
+        let req = try await c.gql("mutation { bulkOperationRunQuery { userErrors { message } } }")
+        #expect(
+            (req["errors"] as? [[String: Any]])?.first?["message"] as? String
+                == "Field 'bulkOperationRunQuery' is missing required arguments: query")
         // missing query
-        let m = try await Curl.run(sim.graphQLURL(), method: "POST", headers: ["X-Shopify-Access-Token": sim.legacyToken!, "Content-Type": "application/json"], body: Data("{}".utf8))
+        let m = try await Curl.run(
+            sim.graphQLURL(), method: "POST", headers: ["X-Shopify-Access-Token": sim.legacyToken!, "Content-Type": "application/json"],
+            body: Data("{}".utf8))
         #expect(m.status == 400)
     }
 
@@ -167,7 +207,8 @@ struct AuthAndAPITests {
         let sim = try await startSim()
         defer { Task { await sim.stop() } }
         let c = Client(sim)
-        let r = try await c.gql("{ customers(first: 2, sortKey: ID) { edges { cursor node { id firstName } } pageInfo { hasNextPage endCursor } } }")
+        let r = try await c.gql(
+            "{ customers(first: 2, sortKey: ID) { edges { cursor node { id firstName } } pageInfo { hasNextPage endCursor } } }")
         let edges = try #require(r.path("data", "customers", "edges") as? [[String: Any]])
         #expect(edges.count == 2)
         let expected = Array(sim.shop.customers.prefix(3))
@@ -177,7 +218,8 @@ struct AuthAndAPITests {
         let next = try await c.gql("query($a: String) { customers(first: 1, after: $a) { nodes { id } } }", variables: ["a": end])
         #expect(((next.path("data", "customers", "nodes") as? [[String: Any]])?.first?["id"] as? String) == expected[2].gid)
         let o = sim.shop.orders.first!
-        let one = try await c.gql("query($id: ID!) { order(id: $id) { id name lineItems(first: 10) { nodes { id } } } }", variables: ["id": o.gid])
+        let one = try await c.gql(
+            "query($id: ID!) { order(id: $id) { id name lineItems(first: 10) { nodes { id } } } }", variables: ["id": o.gid])
         #expect((one.path("data", "order", "lineItems", "nodes") as? [Any])?.count == o.lineItems.count)
         let missing = try await c.gql("{ orders(query: \"updated_at:>'2030-01-01'\") { nodes { id } } }")
         #expect((missing["errors"] as? [[String: Any]])?.first?["message"] as? String == "you must provide one of first or last")

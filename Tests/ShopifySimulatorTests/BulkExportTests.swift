@@ -3,10 +3,10 @@ import ShopifySimulator
 import Testing
 
 let orderQuery = """
-{ orders { edges { node { __typename id name email createdAt updatedAt customer { id } \
-totalPriceSet { shopMoney { amount currencyCode } } tags \
-lineItems { edges { node { __typename id title quantity originalUnitPriceSet { shopMoney { amount } } } } } } } } }
-"""
+    { orders { edges { node { __typename id name email createdAt updatedAt customer { id } \
+    totalPriceSet { shopMoney { amount currencyCode } } tags \
+    lineItems { edges { node { __typename id title quantity originalUnitPriceSet { shopMoney { amount } } } } } } } } }
+    """
 
 func checkParents(_ lines: [[String: Any]]) -> (parents: Set<String>, children: Int, allKnown: Bool) {
     let parents = Set(lines.filter { $0["__parentId"] == nil }.compactMap { $0["id"] as? String })
@@ -51,7 +51,11 @@ struct BulkExportTests {
         var seen = Set<String>()
         var childBeforeParent = 0
         for l in lines {
-            if let p = l["__parentId"] as? String { if !seen.contains(p) { childBeforeParent += 1 } } else { seen.insert(l["id"] as! String) }
+            if let p = l["__parentId"] as? String {
+                if !seen.contains(p) { childBeforeParent += 1 }
+            } else {
+                seen.insert(l["id"] as! String)
+            }
         }
         #expect(childBeforeParent > 0, "some children come before their parent")
         // Same set of lines as the grouped export.
@@ -79,11 +83,11 @@ struct BulkExportTests {
         defer { Task { await sim.stop() } }
         let c = Client(sim)
         let q = """
-        { customers { edges { node { __typename id displayName defaultEmailAddress { emailAddress } defaultAddress { city countryCodeV2 } \
-        numberOfOrders amountSpent { amount currencyCode } \
-        addressesV2 { edges { node { __typename id city } } } \
-        orders { edges { node { __typename id name lineItems { nodes { __typename id sku } } } } } } } } }
-        """
+            { customers { edges { node { __typename id displayName defaultEmailAddress { emailAddress } defaultAddress { city countryCodeV2 } \
+            numberOfOrders amountSpent { amount currencyCode } \
+            addressesV2 { edges { node { __typename id city } } } \
+            orders { edges { node { __typename id name lineItems { nodes { __typename id sku } } } } } } } } }
+            """
         let (_, lines) = try await c.export(q, groupObjects: false)
         let shop = sim.shop
         let byType = Dictionary(grouping: lines) { $0["__typename"] as? String ?? "?" }
@@ -109,7 +113,9 @@ struct BulkExportTests {
         let sim = try await startSim()
         defer { Task { await sim.stop() } }
         let c = Client(sim)
-        let (_, lines) = try await c.export("{ orders(sortKey: ID) { nodes { kind: __typename gid: id total: totalPriceSet { m: shopMoney { a: amount } } items: lineItems { nodes { gid: id } } } } }", groupObjects: true)
+        let (_, lines) = try await c.export(
+            "{ orders(sortKey: ID) { nodes { kind: __typename gid: id total: totalPriceSet { m: shopMoney { a: amount } } items: lineItems { nodes { gid: id } } } } }",
+            groupObjects: true)
         let first = try #require(lines.first)
         let o = try #require(sim.shop.orders.first)
         #expect(first["kind"] as? String == "Order")
@@ -125,16 +131,19 @@ struct BulkExportTests {
         let c = Client(sim)
         let shop = sim.shop
         let lo = "2024-01-01T00:00:00Z", hi = "2025-01-01T00:00:00Z"
-        let loT = ISO8601DateFormatter().date(from: lo)!.timeIntervalSince1970, hiT = ISO8601DateFormatter().date(from: hi)!.timeIntervalSince1970
+        let loT = ISO8601DateFormatter().date(from: lo)!.timeIntervalSince1970,
+            hiT = ISO8601DateFormatter().date(from: hi)!.timeIntervalSince1970
         let expected = shop.orders.filter { Double($0.updatedAtEpoch) >= loT && Double($0.updatedAtEpoch) < hiT }.map(\.gid)
         #expect(!expected.isEmpty)
-        let q = "{ orders(query: \"updated_at:>='\(lo)' AND updated_at:<'\(hi)'\", sortKey: UPDATED_AT) { edges { node { id updatedAt } } } }"
+        let q =
+            "{ orders(query: \"updated_at:>='\(lo)' AND updated_at:<'\(hi)'\", sortKey: UPDATED_AT) { edges { node { id updatedAt } } } }"
         let (_, lines) = try await c.export(q, groupObjects: true)
         #expect(Set(lines.map { $0["id"] as! String }) == Set(expected))
         let times = lines.map { $0["updatedAt"] as! String }
         #expect(times == times.sorted())
         // reverse, double quotes, implicit AND, created_at
-        let q2 = "{ orders(query: \"created_at:>\\\"2023-01-01T00:00:00Z\\\" created_at:<=\\\"2024-06-30T00:00:00Z\\\"\", sortKey: CREATED_AT, reverse: true) { edges { node { id createdAt } } } }"
+        let q2 =
+            "{ orders(query: \"created_at:>\\\"2023-01-01T00:00:00Z\\\" created_at:<=\\\"2024-06-30T00:00:00Z\\\"\", sortKey: CREATED_AT, reverse: true) { edges { node { id createdAt } } } }"
         let (_, l2) = try await c.export(q2, groupObjects: true)
         let created = l2.map { $0["createdAt"] as! String }
         #expect(created == created.sorted(by: >))
@@ -156,7 +165,7 @@ struct BulkExportTests {
 
     @Test func statusMovesFromCreatedThroughRunningToCompletedWithGrowingCounts() async throws {
         let sim = try await startSim { c in
-            c.speed = .rowsPerSecond(500)
+            c.speed = .rowsPerSecond(200)
             c.startDelay = 1.0
             c.orders = 200
         }
@@ -168,8 +177,9 @@ struct BulkExportTests {
         var statuses: [String] = []
         var counts: [Int] = []
         var sizes: [Int] = []
-        for _ in 0..<200 {
-            let r = try await c.gql("query($id: ID!) { bulkOperation(id: $id) { status objectCount rootObjectCount fileSize url } }", variables: ["id": id])
+        for _ in 0..<400 {
+            let r = try await c.gql(
+                "query($id: ID!) { bulkOperation(id: $id) { status objectCount rootObjectCount fileSize url } }", variables: ["id": id])
             let op = try #require(r.path("data", "bulkOperation") as? [String: Any])
             let s = op["status"] as! String
             if statuses.last != s { statuses.append(s) }
@@ -177,11 +187,11 @@ struct BulkExportTests {
             if let f = op["fileSize"] as? String { sizes.append(Int(f)!) }
             if s == "COMPLETED" { #expect(op["url"] is String); break }
             #expect(op["url"] is NSNull)
-            try await Task.sleep(nanoseconds: 100_000_000)
+            try await Task.sleep(nanoseconds: 50_000_000)
         }
         #expect(statuses == ["CREATED", "RUNNING", "COMPLETED"])
         #expect(counts == counts.sorted())
-        #expect(Set(counts).count >= 4, "objectCount grows: \(counts)")
+        #expect(Set(counts).count >= 3, "objectCount grows: \(counts)")
         #expect(sizes == sizes.sorted())
     }
 
@@ -193,9 +203,9 @@ struct BulkExportTests {
         sim.delete(orders: 4, customers: 1)
         let c = Client(sim)
         let q = """
-        { orders { edges { node { id email updatedAt note tags customer { id } currentTotalPriceSet { shopMoney { amount currencyCode } } \
-        shippingAddress { address1 city } lineItems { edges { node { id sku quantity discountedTotalSet { shopMoney { amount } } } } } } } } }
-        """
+            { orders { edges { node { id email updatedAt note tags customer { id } currentTotalPriceSet { shopMoney { amount currencyCode } } \
+            shippingAddress { address1 city } lineItems { edges { node { id sku quantity discountedTotalSet { shopMoney { amount } } } } } } } } }
+            """
         let (_, lines) = try await c.export(q)
         let shop = sim.shop
         let orders = Dictionary(uniqueKeysWithValues: lines.filter { $0["__parentId"] == nil }.map { ($0["id"] as! String, $0) })

@@ -10,7 +10,8 @@ struct ControlTests {
         let c = Client(sim)
         let json = ["Content-Type": "application/json"]
         let since = ISOTime(sim.now - 1)
-        let t = try await Curl.run(sim.baseURL + "/_sim/touch", method: "POST", headers: json, body: Data(#"{"orders":4,"customers":2}"#.utf8))
+        let t = try await Curl.run(
+            sim.baseURL + "/_sim/touch", method: "POST", headers: json, body: Data(#"{"orders":4,"customers":2}"#.utf8))
         #expect(t.status == 200)
         let touched = try #require(t.object["orders"] as? [String])
         #expect(touched.count == 4)
@@ -20,13 +21,18 @@ struct ControlTests {
         #expect(added.count == 3)
         let d = try await Curl.run(sim.baseURL + "/_sim/delete", method: "POST", headers: json, body: Data(#"{"orders":2}"#.utf8))
         let deleted = try #require(d.object["orders"] as? [String])
-        let byId = try await Curl.run(sim.baseURL + "/_sim/delete", method: "POST", headers: json, body: Data("{\"orderIds\":[\"\(touched[0])\"]}".utf8))
+        let byId = try await Curl.run(
+            sim.baseURL + "/_sim/delete", method: "POST", headers: json, body: Data("{\"orderIds\":[\"\(touched[0])\"]}".utf8))
         #expect(byId.object["orders"] as? [String] == [touched[0]])
 
-        let delta = try await c.export("{ orders(query: \"updated_at:>='\(since)'\", sortKey: UPDATED_AT) { edges { node { id updatedAt tags } } } }")
+        let delta = try await c.export(
+            "{ orders(query: \"updated_at:>='\(since)'\", sortKey: UPDATED_AT) { edges { node { id updatedAt tags } } } }")
         let ids = Set(delta.lines.map { $0["id"] as! String })
         #expect(ids == Set(touched.dropFirst()).union(added).subtracting(deleted))
-        #expect(delta.lines.filter { touched.contains($0["id"] as! String) }.allSatisfy { ($0["tags"] as? [String])?.contains("touched") == true })
+        #expect(
+            delta.lines.filter { touched.contains($0["id"] as! String) }.allSatisfy {
+                ($0["tags"] as? [String])?.contains("touched") == true
+            })
         let full = try await c.export("{ orders { edges { node { id } } } }")
         let all = Set(full.lines.map { $0["id"] as! String })
         #expect(all.count == 80 + 3 - 3)
@@ -45,8 +51,10 @@ struct ControlTests {
         defer { Task { await sim.stop() } }
         let c = Client(sim)
         _ = try await c.post("{ shop { name } }")
-        _ = try await Curl.run(sim.accessTokenURL, method: "POST", headers: ["Content-Type": "application/x-www-form-urlencoded"],
-                               body: Data("grant_type=client_credentials&client_id=sim-client-id-0001&client_secret=shpss_sim_client_secret_000000000000".utf8))
+        _ = try await Curl.run(
+            sim.accessTokenURL, method: "POST", headers: ["Content-Type": "application/x-www-form-urlencoded"],
+            body: Data("grant_type=client_credentials&client_id=sim-client-id-0001&client_secret=shpss_sim_client_secret_000000000000".utf8)
+        )
         let r = try await Curl.run(sim.baseURL + "/_sim/requests")
         #expect(r.status == 200)
         let list = try #require(r.json as? [[String: Any]])

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ShopifySimulator
 
 @Suite("Generated shop")
@@ -87,7 +88,8 @@ struct SupportTests {
     @Test func writerEscapesLikeJSON() throws {
         let tricky = "Zoë \"quoted\" back\\slash\nnew\ttab\r\u{2028}sep\u{01}ctl 山田 🎁"
         var w = JSONWriter()
-        w.beginObject(); w.field("s", tricky); w.key("n"); w.null(); w.key("a"); w.beginArray(); w.int(-12); w.bool(true); w.endArray(); w.endObject()
+        w.beginObject(); w.field("s", tricky); w.key("n"); w.null(); w.key("a"); w.beginArray(); w.int(-12); w.bool(true); w.endArray();
+        w.endObject()
         #expect(!w.string.contains("\u{2028}"))
         #expect(w.string.contains("\\u2028"))
         let back = try JSONSerialization.jsonObject(with: w.data) as? [String: Any]

@@ -12,15 +12,26 @@ struct OperationsTests {
             ("{ shop { name } }", "Bulk queries must contain at least one connection."),
             ("{ node(id: \"gid://shopify/Order/1\") { id } }", "Bulk queries cannot contain a top level `node` or `nodes` field."),
             ("{ nodes(ids: [\"gid://shopify/Order/1\"]) { id } }", "Bulk queries cannot contain a top level `node` or `nodes` field."),
-            ("{ orders { edges { node { id } } } customers { edges { node { id } } } }", "Bulk queries must contain exactly one top-level field, found 2."),
-            ("{ customers { edges { node { id addressesV2 { edges { node { id } } } a2: addressesV2 { edges { node { id } } } orders { edges { node { id lineItems { edges { node { id } } } } } } o2: orders { edges { node { id } } } } } } }",
-             "Bulk queries cannot contain more than 5 connections."),
-            ("{ customers { edges { node { id orders { edges { node { id customer { id orders { edges { node { id customer { id orders { edges { node { id } } } } } } } } } } } } } } }",
-             "Bulk queries cannot contain connections with a nesting depth greater than 2."),
-            ("{ orders { edges { node { id fulfillments { fulfillmentLineItems { edges { node { id } } } } } } } }",
-             "Queries that contain a connection field within a list field are not currently supported."),
-            ("{ orders { edges { node { name lineItems { edges { node { id } } } } } } }",
-             "The parent 'node' field for a nested connection must select the 'id' field. Connection fields without 'id': lineItems."),
+            (
+                "{ orders { edges { node { id } } } customers { edges { node { id } } } }",
+                "Bulk queries must contain exactly one top-level field, found 2."
+            ),
+            (
+                "{ customers { edges { node { id addressesV2 { edges { node { id } } } a2: addressesV2 { edges { node { id } } } orders { edges { node { id lineItems { edges { node { id } } } } } } o2: orders { edges { node { id } } } } } } }",
+                "Bulk queries cannot contain more than 5 connections."
+            ),
+            (
+                "{ customers { edges { node { id orders { edges { node { id customer { id orders { edges { node { id customer { id orders { edges { node { id } } } } } } } } } } } } } } }",
+                "Bulk queries cannot contain connections with a nesting depth greater than 2."
+            ),
+            (
+                "{ orders { edges { node { id fulfillments { fulfillmentLineItems { edges { node { id } } } } } } } }",
+                "Queries that contain a connection field within a list field are not currently supported."
+            ),
+            (
+                "{ orders { edges { node { name lineItems { edges { node { id } } } } } } }",
+                "The parent 'node' field for a nested connection must select the 'id' field. Connection fields without 'id': lineItems."
+            ),
             ("{ orders { edges { node { id nope } } } }", "Invalid bulk query: Field 'nope' doesn't exist on type 'Order'"),
             ("{ orders { edges { node { id }", "Invalid bulk query: "),
         ]
@@ -30,15 +41,18 @@ struct OperationsTests {
             #expect(run.response.path("data", "bulkOperationRunQuery", "bulkOperation") is NSNull)
             let e = try #require(run.userErrors.first, "\(query)")
             #expect(e["code"] as? String == "INVALID")
-            #expect((e["message"] as? String)?.hasPrefix(message) == true || (e["message"] as? String)?.contains(message) == true,
-                    "\(e["message"] ?? "") should contain \(message)")
+            #expect(
+                (e["message"] as? String)?.hasPrefix(message) == true || (e["message"] as? String)?.contains(message) == true,
+                "\(e["message"] ?? "") should contain \(message)")
             #expect(e["field"] as? [String] == ["query"])
         }
         #expect(sim.operations.isEmpty)
     }
 
     @Test func oneAtATimeBefore2026() async throws {
-        let sim = try await startSim { c in c.speed = .duration(60); c.cancelDelay = 1.0 }
+        let sim = try await startSim { c in
+            c.speed = .duration(60); c.cancelDelay = 1.0
+        }
         defer { Task { await sim.stop() } }
         let c = Client(sim, version: "2025-10")
         let first = try await c.runBulk(orderQuery)
@@ -64,7 +78,9 @@ struct OperationsTests {
     }
 
     @Test func fiveAtATimeFrom2026() async throws {
-        let sim = try await startSim { c in c.speed = .duration(60); c.cancelDelay = 0.05 }
+        let sim = try await startSim { c in
+            c.speed = .duration(60); c.cancelDelay = 0.05
+        }
         defer { Task { await sim.stop() } }
         let c = Client(sim)
         var ids: [String] = []
@@ -73,7 +89,8 @@ struct OperationsTests {
         #expect(sixth.id == nil)
         #expect(sixth.userErrors.first?["code"] as? String == "LIMIT_REACHED")
         // bulkOperations: newest first, status and operation_type filters, reverse.
-        let list = try await c.gql("{ bulkOperations(first: 10, query: \"status:RUNNING operation_type:query\") { nodes { id status type } } }")
+        let list = try await c.gql(
+            "{ bulkOperations(first: 10, query: \"status:RUNNING operation_type:query\") { nodes { id status type } } }")
         let nodes = try #require(list.path("data", "bulkOperations", "nodes") as? [[String: Any]])
         #expect(nodes.compactMap { $0["id"] as? String } == ids.reversed())
         let rev = try await c.gql("{ bulkOperations(first: 2, reverse: true) { edges { cursor node { id } } pageInfo { hasNextPage } } }")
@@ -96,9 +113,15 @@ struct OperationsTests {
         let c = Client(sim)
         let id = try #require(try await c.runBulk(orderQuery).id)
         _ = try await c.wait(id)
-        let r = try await c.gql("query($id: ID!) { op: bulkOperation(id: $id) { __typename id s: status errorCode createdAt completedAt objectCount rootObjectCount fileSize url partialDataUrl query type } }", variables: ["id": id])
+        let r = try await c.gql(
+            "query($id: ID!) { op: bulkOperation(id: $id) { __typename id s: status errorCode createdAt completedAt objectCount rootObjectCount fileSize url partialDataUrl query type } }",
+            variables: ["id": id])
         let op = try #require(r.path("data", "op") as? [String: Any])
-        #expect(Array(op.keys).sorted() == ["__typename", "completedAt", "createdAt", "errorCode", "fileSize", "id", "objectCount", "partialDataUrl", "query", "rootObjectCount", "s", "type", "url"])
+        #expect(
+            Array(op.keys).sorted() == [
+                "__typename", "completedAt", "createdAt", "errorCode", "fileSize", "id", "objectCount", "partialDataUrl", "query",
+                "rootObjectCount", "s", "type", "url",
+            ])
         #expect(op["s"] as? String == "COMPLETED")
         #expect(op["errorCode"] is NSNull)
         #expect(op["partialDataUrl"] is NSNull)
@@ -114,22 +137,28 @@ struct OperationsTests {
     }
 
     @Test func cancelGoesThroughCancelingToCanceled() async throws {
-        let sim = try await startSim { c in c.speed = .rowsPerSecond(100); c.cancelDelay = 0.2 }
+        let sim = try await startSim { c in
+            c.speed = .rowsPerSecond(100); c.cancelDelay = 0.2
+        }
         defer { Task { await sim.stop() } }
         let c = Client(sim)
         let id = try #require(try await c.runBulk(orderQuery).id)
         try await Task.sleep(nanoseconds: 200_000_000)
-        let r = try await c.gql("mutation($id: ID!) { bulkOperationCancel(id: $id) { bulkOperation { id status } userErrors { field message } } }", variables: ["id": id])
+        let r = try await c.gql(
+            "mutation($id: ID!) { bulkOperationCancel(id: $id) { bulkOperation { id status } userErrors { field message } } }",
+            variables: ["id": id])
         #expect(r.path("data", "bulkOperationCancel", "bulkOperation", "status") as? String == "CANCELING")
         #expect((r.path("data", "bulkOperationCancel", "userErrors") as? [Any])?.isEmpty == true)
         let op = try await c.wait(id)
         #expect(op["status"] as? String == "CANCELED")
         #expect(op["partialDataUrl"] is String)  // rows written before the cancel
         // canceling again: a userError without code
-        let again = try await c.gql("mutation($id: ID!) { bulkOperationCancel(id: $id) { userErrors { field message } } }", variables: ["id": id])
+        let again = try await c.gql(
+            "mutation($id: ID!) { bulkOperationCancel(id: $id) { userErrors { field message } } }", variables: ["id": id])
         let e = try #require((again.path("data", "bulkOperationCancel", "userErrors") as? [[String: Any]])?.first)
         #expect(e["message"] as? String == "A bulk operation cannot be canceled when it is canceled")
-        let unknown = try await c.gql("mutation { bulkOperationCancel(id: \"gid://shopify/BulkOperation/1\") { userErrors { field message } } }")
+        let unknown = try await c.gql(
+            "mutation { bulkOperationCancel(id: \"gid://shopify/BulkOperation/1\") { userErrors { field message } } }")
         #expect((unknown.path("data", "bulkOperationCancel", "userErrors") as? [[String: Any]])?.first?["field"] as? [String] == ["id"])
         // cancel field `code` does not exist on UserError
         let code = try await c.gql("mutation { bulkOperationCancel(id: \"x\") { userErrors { code } } }")

@@ -17,17 +17,22 @@ struct ProjectHTTPClientTests {
         let token = try #require(sim.legacyToken)
         func gql(_ query: String, _ variables: [String: Any] = [:]) async throws -> [String: Any] {
             let body = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
-            let r = try await client.execute(HTTPRequest(
-                method: .post, url: sim.graphQLURL(),
-                headers: [("Content-Type", "application/json"), ("X-Shopify-Access-Token", token)], body: Array(body)))
+            let r = try await client.execute(
+                HTTPRequest(
+                    method: .post, url: sim.graphQLURL(),
+                    headers: [("Content-Type", "application/json"), ("X-Shopify-Access-Token", token)], body: Array(body)))
             #expect(r.status == 200)
             return try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any] ?? [:]
         }
-        let run = try await gql("mutation($q: String!) { bulkOperationRunQuery(query: $q, groupObjects: false) { bulkOperation { id } userErrors { message } } }", ["q": orderQuery])
+        let run = try await gql(
+            "mutation($q: String!) { bulkOperationRunQuery(query: $q, groupObjects: false) { bulkOperation { id } userErrors { message } } }",
+            ["q": orderQuery])
         let id = try #require(run.path("data", "bulkOperationRunQuery", "bulkOperation", "id") as? String)
         var op: [String: Any] = [:]
         for _ in 0..<500 {
-            op = try await gql("query($id: ID!) { bulkOperation(id: $id) { status url fileSize } }", ["id": id]).path("data", "bulkOperation") as? [String: Any] ?? [:]
+            op =
+                try await gql("query($id: ID!) { bulkOperation(id: $id) { status url fileSize } }", ["id": id]).path(
+                    "data", "bulkOperation") as? [String: Any] ?? [:]
             if op["status"] as? String == "COMPLETED" { break }
             try await Task.sleep(nanoseconds: 10_000_000)
         }
@@ -48,7 +53,10 @@ struct ProjectHTTPClientTests {
         // The token went to the shop only, never to the storage host.
         let reqs = sim.recordedRequests
         #expect(reqs.filter { $0.listener == "files" }.count == 4)
-        #expect(reqs.filter { $0.listener == "files" }.allSatisfy { $0.header("X-Shopify-Access-Token") == nil && $0.header("Authorization") == nil })
+        #expect(
+            reqs.filter { $0.listener == "files" }.allSatisfy {
+                $0.header("X-Shopify-Access-Token") == nil && $0.header("Authorization") == nil
+            })
         #expect(reqs.filter { $0.listener == "files" }.dropFirst().allSatisfy { $0.header("Range") != nil })
         #expect(reqs.filter { $0.listener == "api" }.allSatisfy { $0.header("X-Shopify-Access-Token") == "[REDACTED]" })
     }

@@ -55,14 +55,20 @@ enum BulkRules {
             return .failure(BulkRuleViolation(messages: ["Bulk queries cannot contain a top level `node` or `nodes` field."]))
         }
         guard top.count == 1, let root = top.first else {
-            return .failure(BulkRuleViolation(messages: [top.isEmpty ? "Bulk queries must contain at least one connection."
-                                         : "Bulk queries must contain exactly one top-level field, found \(top.count)."]))
+            return .failure(
+                BulkRuleViolation(messages: [
+                    top.isEmpty
+                        ? "Bulk queries must contain at least one connection."
+                        : "Bulk queries must contain exactly one top-level field, found \(top.count)."
+                ]))
         }
         guard root.def.kind == .connection else {
             return .failure(BulkRuleViolation(messages: ["Bulk queries must contain at least one connection."]))
         }
         guard root.name == "customers" || root.name == "orders" else {
-            return .failure(BulkRuleViolation(messages: ["The simulator can run bulk queries over `customers` and `orders` only (got `\(root.name)`)."]))
+            return .failure(
+                BulkRuleViolation(messages: ["The simulator can run bulk queries over `customers` and `orders` only (got `\(root.name)`)."])
+            )
         }
         var errors: [String] = []
         var connections = 0
@@ -123,7 +129,9 @@ enum BulkRules {
         connections += 1
         let rootPlan = node(root, depth: 0)
         if !withoutId.isEmpty {
-            errors.append("The parent 'node' field for a nested connection must select the 'id' field. Connection fields without 'id': \(withoutId.joined(separator: ", ")).")
+            errors.append(
+                "The parent 'node' field for a nested connection must select the 'id' field. Connection fields without 'id': \(withoutId.joined(separator: ", "))."
+            )
         }
         if connections > maxConnections {
             errors.insert("Bulk queries cannot contain more than \(maxConnections) connections.", at: 0)

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs one bulk query operation on its own thread: walks the shop snapshot, writes JSONL lines
@@ -37,8 +38,10 @@ final class BulkRunner: @unchecked Sendable {
     static let flushSize = 256 * 1024
     static let interleaveWindow = 64
 
-    init(state: SimulatorState, op: BulkOperationRecord, plan: BulkPlan, snapshot: ShopSnapshot, faults: [OperationFault],
-         accessDenied: Bool, speed: OperationSpeed, startDelay: Double, cancelDelay: Double) {
+    init(
+        state: SimulatorState, op: BulkOperationRecord, plan: BulkPlan, snapshot: ShopSnapshot, faults: [OperationFault],
+        accessDenied: Bool, speed: OperationSpeed, startDelay: Double, cancelDelay: Double
+    ) {
         self.state = state
         self.op = op
         self.plan = plan
@@ -76,7 +79,9 @@ final class BulkRunner: @unchecked Sendable {
         let file = state.dataDirectory.appendingPathComponent("bulk/\(op.number).jsonl")
         fd = open(file.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else {
-            state.locked { op.status = "FAILED"; op.errorCode = "INTERNAL_SERVER_ERROR"; op.endedAt = state.clock.now() }
+            state.locked {
+                op.status = "FAILED"; op.errorCode = "INTERNAL_SERVER_ERROR"; op.endedAt = state.clock.now()
+            }
             return
         }
         state.locked { op.file = file }
@@ -118,7 +123,7 @@ final class BulkRunner: @unchecked Sendable {
                 if f.kind == .canceled {
                     op.status = "CANCELED"
                 } else {
-                    op.status = "FAILED"; op.errorCode = f.kind.rawValue
+                    op.status = "FAILED"; op.errorCode = f.kind == .failedWithoutCode ? nil : f.kind.rawValue
                 }
                 if op.objectCount == 0 { try? FileManager.default.removeItem(at: file); op.file = nil }
             }
@@ -126,7 +131,9 @@ final class BulkRunner: @unchecked Sendable {
     }
 
     private func finishCanceled() {
-        state.locked { publishProgress(); op.status = "CANCELING" }
+        state.locked {
+            publishProgress(); op.status = "CANCELING"
+        }
         Thread.sleep(forTimeInterval: cancelDelay)
         state.locked {
             op.status = "CANCELED"; op.endedAt = state.clock.now(); op.resultIsComplete = false
@@ -144,15 +151,18 @@ final class BulkRunner: @unchecked Sendable {
         case .rowsPerSecond(let r): rate = r > 0 ? r : nil
         case .duration(let d):
             var n = 0
-            rootQuery().forEach { _ in n += 1; return true }
+            rootQuery().forEach { _ in
+                n += 1; return true
+            }
             if d > 0, n > 0 { rate = Double(n) / d; paceOnRoots = true }
         }
     }
 
     private func rootQuery() -> ShopQuery {
-        ShopQuery(snapshot: snapshot, kind: plan.root.name == "customers" ? .customer : .order,
-                  search: SearchQuery.parse(plan.root.arg("query")?.string),
-                  sortKey: plan.root.arg("sortKey")?.string, reverse: plan.root.arg("reverse")?.bool ?? false)
+        ShopQuery(
+            snapshot: snapshot, kind: plan.root.name == "customers" ? .customer : .order,
+            search: SearchQuery.parse(plan.root.arg("query")?.string),
+            sortKey: plan.root.arg("sortKey")?.string, reverse: plan.root.arg("reverse")?.bool ?? false)
     }
 
     // MARK: walking the shop
@@ -160,7 +170,7 @@ final class BulkRunner: @unchecked Sendable {
     private func emitRoots() throws {
         let q = rootQuery()
         let rw = RecordWriter(snapshot: snapshot, bulk: true)
-        let failAt = faults.first { [.internalServerError, .timeout, .canceled].contains($0.kind) }
+        let failAt = faults.first { [.internalServerError, .timeout, .canceled, .failedWithoutCode].contains($0.kind) }
         var sinceCheck = 0
         try q.forEach { i in
             if q.kind == .customer {
@@ -197,7 +207,12 @@ final class BulkRunner: @unchecked Sendable {
                 let search = SearchQuery.parse(n.field.arg("query")?.string)
                 for oi in snapshot.orderIndices(ofCustomer: c.index) {
                     guard let o = snapshot.order(at: oi) else { continue }
-                    if !search.isEmpty, !search.matches(date: { $0 == "updated_at" ? o.updatedAtEpoch : ($0 == "created_at" ? o.createdAtEpoch : nil) }, id: o.id) { continue }
+                    if !search.isEmpty,
+                        !search.matches(
+                            date: { $0 == "updated_at" ? o.updatedAtEpoch : ($0 == "created_at" ? o.createdAtEpoch : nil) }, id: o.id)
+                    {
+                        continue
+                    }
                     try emitOrder(o, n.plan, rw, parent: c.gid)
                 }
             default: break
@@ -291,7 +306,9 @@ final class BulkRunner: @unchecked Sendable {
         if now - lastProgress > 0.05 {
             lastProgress = now
             if rate != nil { flush() }
-            state.locked { publishProgress(); cancel = op.cancelRequested }
+            state.locked {
+                publishProgress(); cancel = op.cancelRequested
+            }
         } else {
             state.locked { cancel = op.cancelRequested }
         }

@@ -14,7 +14,10 @@ final class CField: Sendable {
     let line: Int
     let column: Int
 
-    init(key: String, name: String, def: FieldDef, args: [String: ArgValue], children: [CField], childrenByType: [String: [CField]], line: Int, column: Int) {
+    init(
+        key: String, name: String, def: FieldDef, args: [String: ArgValue], children: [CField], childrenByType: [String: [CField]],
+        line: Int, column: Int
+    ) {
         self.key = key
         var kb = JSONWriter.escaped(key)
         kb.append(UInt8(ascii: ":"))
@@ -43,6 +46,8 @@ final class CField: Sendable {
 struct SelectionCompiler {
     let version: Int
     var errors: [GQLError] = []
+    /// Deprecated fields the selection used, as `Type.field`.
+    var deprecatedUsed: [String] = []
 
     init(version: Int) { self.version = version }
 
@@ -59,28 +64,51 @@ struct SelectionCompiler {
                 // Same response key twice: merge sub-selections (GraphQL field merging).
                 let old = out[existing]
                 if old.name == f.name, f.hasSelectionSet, let def = old.def as FieldDef? {
-                    let merged = compileField(RawField(alias: f.alias, name: f.name, args: f.args, selections: [], hasSelectionSet: true, line: old.line, column: old.column), def: def, on: type, path: path + [key], extra: f.selections, previous: old)
+                    let merged = compileField(
+                        RawField(
+                            alias: f.alias, name: f.name, args: f.args, selections: [], hasSelectionSet: true, line: old.line,
+                            column: old.column), def: def, on: type, path: path + [key], extra: f.selections, previous: old)
                     out[existing] = merged
                 }
                 continue
             }
             if f.name == "__typename" {
                 seen[key] = out.count
-                out.append(CField(key: key, name: f.name, def: Self.typenameDef, args: [:], children: [], childrenByType: [:], line: f.line, column: f.column))
+                out.append(
+                    CField(
+                        key: key, name: f.name, def: Self.typenameDef, args: [:], children: [], childrenByType: [:], line: f.line,
+                        column: f.column))
                 continue
             }
             guard let def = Schema.field(f.name, on: type, version: version) else {
-                errors.append(GQLError(
-                    message: "Field '\(f.name)' doesn't exist on type '\(type)'",
-                    locations: [.init(line: f.line, column: f.column)], path: path + [key],
-                    extensions: [("code", "undefinedField"), ("typeName", type), ("fieldName", f.name)]))
+                errors.append(
+                    GQLError(
+                        message: "Field '\(f.name)' doesn't exist on type '\(type)'",
+                        locations: [.init(line: f.line, column: f.column)], path: path + [key],
+                        extensions: [("code", "undefinedField"), ("typeName", type), ("fieldName", f.name)]))
                 continue
             }
-            for (a, _) in f.args where !def.args.contains(a) || (f.name == "bulkOperationRunQuery" && a == "groupObjects" && version < 202507) {
-                errors.append(GQLError(
-                    message: "Field '\(f.name)' doesn't accept argument '\(a)'",
-                    locations: [.init(line: f.line, column: f.column)], path: path + [key, a],
-                    extensions: [("code", "argumentNotAccepted"), ("name", f.name), ("typeName", "Field"), ("argumentName", a)]))
+            for (a, _) in f.args
+            where !def.args.contains(a) || (f.name == "bulkOperationRunQuery" && a == "groupObjects" && version < 202507) {
+                errors.append(
+                    GQLError(
+                        message: "Field '\(f.name)' doesn't accept argument '\(a)'",
+                        locations: [.init(line: f.line, column: f.column)], path: path + [key, a],
+                        extensions: [("code", "argumentNotAccepted"), ("name", f.name), ("typeName", "Field"), ("argumentName", a)]))
+            }
+            let missing = def.required.filter { r in !f.args.contains { $0.0 == r && $0.1 != .null } }.sorted()
+            if !missing.isEmpty {
+                errors.append(
+                    GQLError(
+                        message: "Field '\(f.name)' is missing required arguments: \(missing.joined(separator: ", "))",
+                        locations: [.init(line: f.line, column: f.column)], path: path + [key],
+                        extensions: [
+                            ("code", "missingRequiredArguments"), ("className", "Field"), ("name", f.name),
+                            ("arguments", missing.joined(separator: ", ")),
+                        ]))
+            }
+            if let since = Schema.deprecated["\(type).\(f.name)"], version >= since, !deprecatedUsed.contains("\(type).\(f.name)") {
+                deprecatedUsed.append("\(type).\(f.name)")
             }
             seen[key] = out.count
             out.append(compileField(f, def: def, on: type, path: path + [key], extra: [], previous: nil))
@@ -88,24 +116,30 @@ struct SelectionCompiler {
         return out
     }
 
-    private mutating func compileField(_ f: RawField, def: FieldDef, on type: String, path: [String], extra: [RawSelection], previous: CField?) -> CField {
+    private mutating func compileField(
+        _ f: RawField, def: FieldDef, on type: String, path: [String], extra: [RawSelection], previous: CField?
+    ) -> CField {
         var args: [String: ArgValue] = [:]
         for (k, v) in f.args { args[k] = v }
         if let previous { args = previous.args }
         let key = f.alias ?? f.name
         let isLeaf = def.kind == .scalar || def.kind == .scalarList
         if isLeaf && f.hasSelectionSet {
-            errors.append(GQLError(
-                message: "Selections can't be made on scalars (field '\(f.name)' returns \(def.type.isEmpty ? "String" : def.type) but has selections [\(f.selections.compactMap { if case .field(let x) = $0 { return x.name }; return nil }.joined(separator: ", "))])",
-                locations: [.init(line: f.line, column: f.column)], path: path,
-                extensions: [("code", "selectionMismatch"), ("nodeName", "field '\(f.name)'"), ("typeName", def.type)]))
+            errors.append(
+                GQLError(
+                    message:
+                        "Selections can't be made on scalars (field '\(f.name)' returns \(def.type.isEmpty ? "String" : def.type) but has selections [\(f.selections.compactMap { if case .field(let x) = $0 { return x.name }; return nil }.joined(separator: ", "))])",
+                    locations: [.init(line: f.line, column: f.column)], path: path,
+                    extensions: [("code", "selectionMismatch"), ("nodeName", "field '\(f.name)'"), ("typeName", def.type)]))
         }
         if !isLeaf && !f.hasSelectionSet && previous == nil {
             let t = Schema.selectionType(of: def)
-            errors.append(GQLError(
-                message: "Field must have selections (field '\(f.name)' returns \(t) but has no selections. Did you mean '\(f.name) { ... }'?)",
-                locations: [.init(line: f.line, column: f.column)], path: path,
-                extensions: [("code", "selectionMismatch"), ("nodeName", "field '\(f.name)'"), ("typeName", t)]))
+            errors.append(
+                GQLError(
+                    message:
+                        "Field must have selections (field '\(f.name)' returns \(t) but has no selections. Did you mean '\(f.name) { ... }'?)",
+                    locations: [.init(line: f.line, column: f.column)], path: path,
+                    extensions: [("code", "selectionMismatch"), ("nodeName", "field '\(f.name)'"), ("typeName", t)]))
         }
         var children: [CField] = []
         var byType: [String: [CField]] = [:]
@@ -120,6 +154,7 @@ struct SelectionCompiler {
                     let compiled = sub.compileAbstract(sels, concrete: concrete, path: path)
                     byType[concrete] = compiled
                     for e in sub.errors where !errors.contains(e) { errors.append(e) }
+                    for d in sub.deprecatedUsed where !deprecatedUsed.contains(d) { deprecatedUsed.append(d) }
                 }
                 if let previous { for (k, v) in previous.childrenByType { byType[k] = (byType[k] ?? []) + v } }
             } else {
@@ -127,7 +162,8 @@ struct SelectionCompiler {
                 if let previous { children = previous.children + children.filter { c in !previous.children.contains { $0.key == c.key } } }
             }
         }
-        return CField(key: key, name: f.name, def: def, args: args, children: children, childrenByType: byType, line: f.line, column: f.column)
+        return CField(
+            key: key, name: f.name, def: def, args: args, children: children, childrenByType: byType, line: f.line, column: f.column)
     }
 
     /// Fields that apply to `concrete` from a selection on `Node`: fields valid on Node, plus fragments on `concrete`.
@@ -138,7 +174,11 @@ struct SelectionCompiler {
             switch s {
             case .field: direct.append(s)
             case .fragment(let cond, let inner):
-                if cond == nil || cond == "Node" { direct.append(contentsOf: inner) } else if cond == concrete { forType.append(contentsOf: inner) }
+                if cond == nil || cond == "Node" {
+                    direct.append(contentsOf: inner)
+                } else if cond == concrete {
+                    forType.append(contentsOf: inner)
+                }
             }
         }
         // Direct fields must exist on Node.
@@ -152,11 +192,15 @@ struct SelectionCompiler {
         for s in sels {
             if case .fragment(let cond?, let inner) = s, cond != "Node" {
                 if Schema.types[cond] == nil {
-                    errors.append(GQLError(message: "No such type \(cond), so it can't be a fragment condition", path: path,
-                                           extensions: [("code", "undefinedType"), ("typeName", cond)]))
+                    errors.append(
+                        GQLError(
+                            message: "No such type \(cond), so it can't be a fragment condition", path: path,
+                            extensions: [("code", "undefinedType"), ("typeName", cond)]))
                 } else if !Schema.nodeTypes.contains(cond) {
-                    errors.append(GQLError(message: "Fragment on \(cond) can't be spread inside Node", path: path,
-                                           extensions: [("code", "cannotSpreadFragment")]))
+                    errors.append(
+                        GQLError(
+                            message: "Fragment on \(cond) can't be spread inside Node", path: path,
+                            extensions: [("code", "cannotSpreadFragment")]))
                 }
                 _ = inner
             }
@@ -172,8 +216,10 @@ struct SelectionCompiler {
                 if cond == nil || cond == type || (cond == "Node" && Schema.nodeTypes.contains(type)) {
                     collect(inner, on: type, into: &out)
                 } else if let cond, Schema.types[cond] == nil {
-                    errors.append(GQLError(message: "No such type \(cond), so it can't be a fragment condition",
-                                           extensions: [("code", "undefinedType"), ("typeName", cond)]))
+                    errors.append(
+                        GQLError(
+                            message: "No such type \(cond), so it can't be a fragment condition",
+                            extensions: [("code", "undefinedType"), ("typeName", cond)]))
                 }
             }
         }

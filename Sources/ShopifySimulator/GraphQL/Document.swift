@@ -104,8 +104,10 @@ enum DocumentParser {
         do {
             document = try GraphQL.parse(source: text)
         } catch let e as GraphQLError {
-            return .failure(GQLError(message: e.message, locations: e.locations.map { .init(line: $0.line, column: $0.column) },
-                                     extensions: [("code", "parseError")]))
+            return .failure(
+                GQLError(
+                    message: e.message, locations: e.locations.map { .init(line: $0.line, column: $0.column) },
+                    extensions: [("code", "parseError")]))
         } catch {
             return .failure(GQLError(message: "Parse error: \(error)"))
         }
@@ -123,8 +125,11 @@ enum DocumentParser {
             op = o
         } else {
             guard operations.count == 1 else {
-                return .failure(GQLError(message: operations.isEmpty ? "No operations in query document"
-                                                                        : "An operation name is required"))
+                return .failure(
+                    GQLError(
+                        message: operations.isEmpty
+                            ? "No operations in query document"
+                            : "An operation name is required"))
             }
             op = operations[0]
         }
@@ -139,8 +144,10 @@ enum DocumentParser {
             } else if let dv = vd.defaultValue {
                 vars[name] = convert(dv, vars: [:])
             } else if vd.type is NonNullType {
-                return .failure(GQLError(message: "Variable $\(name) of type \(typeText(vd.type)) was provided invalid value",
-                                         extensions: [("code", "INVALID_VARIABLE")]))
+                return .failure(
+                    GQLError(
+                        message: "Variable $\(name) of type \(typeText(vd.type)) was provided invalid value",
+                        extensions: [("code", "INVALID_VARIABLE")]))
             }
         }
         var visiting: Set<String> = []
@@ -155,23 +162,31 @@ enum DocumentParser {
         return "?"
     }
 
-    private static func convert(_ set: SelectionSet, fragments: [String: FragmentDefinition], vars: [String: ArgValue], visiting: inout Set<String>) -> [RawSelection] {
+    private static func convert(
+        _ set: SelectionSet, fragments: [String: FragmentDefinition], vars: [String: ArgValue], visiting: inout Set<String>
+    ) -> [RawSelection] {
         var out: [RawSelection] = []
         for s in set.selections {
             if let f = s as? GraphQL.Field {
                 let args = f.arguments.map { ($0.name.value, convert($0.value, vars: vars)) }
                 let children = f.selectionSet.map { convert($0, fragments: fragments, vars: vars, visiting: &visiting) } ?? []
-                out.append(.field(RawField(
-                    alias: f.alias?.value, name: f.name.value, args: args, selections: children,
-                    hasSelectionSet: f.selectionSet != nil,
-                    line: f.loc?.startToken.line ?? 0, column: f.loc?.startToken.column ?? 0)))
+                out.append(
+                    .field(
+                        RawField(
+                            alias: f.alias?.value, name: f.name.value, args: args, selections: children,
+                            hasSelectionSet: f.selectionSet != nil,
+                            line: f.loc?.startToken.line ?? 0, column: f.loc?.startToken.column ?? 0)))
             } else if let i = s as? InlineFragment {
-                out.append(.fragment(typeCondition: i.typeCondition?.name.value,
-                                     convert(i.selectionSet, fragments: fragments, vars: vars, visiting: &visiting)))
+                out.append(
+                    .fragment(
+                        typeCondition: i.typeCondition?.name.value,
+                        convert(i.selectionSet, fragments: fragments, vars: vars, visiting: &visiting)))
             } else if let sp = s as? FragmentSpread, let def = fragments[sp.name.value], !visiting.contains(sp.name.value) {
                 visiting.insert(sp.name.value)
-                out.append(.fragment(typeCondition: def.typeCondition.name.value,
-                                     convert(def.selectionSet, fragments: fragments, vars: vars, visiting: &visiting)))
+                out.append(
+                    .fragment(
+                        typeCondition: def.typeCondition.name.value,
+                        convert(def.selectionSet, fragments: fragments, vars: vars, visiting: &visiting)))
                 visiting.remove(sp.name.value)
             }
         }

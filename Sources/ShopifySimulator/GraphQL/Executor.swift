@@ -34,6 +34,7 @@ struct AdminExecutor {
         var compiler = SelectionCompiler(version: version.value)
         let fields = compiler.compile(parsed.selections, on: parsed.isMutation ? "Mutation" : "QueryRoot", path: [parsed.pathRoot])
         if !compiler.errors.isEmpty { return Outcome(body: Self.errorsOnly(compiler.errors), deprecatedReasons: []) }
+        usedDeprecated = compiler.deprecatedUsed
 
         let requested = parsed.isMutation ? 10.0 : max(1.0, Double(Self.cost(fields)))
         let now = state.clock.now()
@@ -43,7 +44,10 @@ struct AdminExecutor {
         if !ok {
             w.beginObject()
             w.key("errors"); w.beginArray()
-            GQLError(message: "Throttled", extensions: [("code", "THROTTLED"), ("documentation", "https://shopify.dev/api/usage/limits#rate-limits")]).write(&w)
+            GQLError(
+                message: "Throttled",
+                extensions: [("code", "THROTTLED"), ("documentation", "https://shopify.dev/api/usage/limits#rate-limits")]
+            ).write(&w)
             w.endArray()
             Self.writeCost(&w, requested: requested, actual: nil, available: available, throttle: throttle)
             w.endObject()
@@ -103,8 +107,10 @@ struct AdminExecutor {
     }
 
     private mutating func error(_ message: String, _ f: CField, path: [String], code: String? = nil) {
-        errors.append(GQLError(message: message, locations: [.init(line: f.line, column: f.column)], path: path,
-                               extensions: code.map { [("code", $0)] } ?? []))
+        errors.append(
+            GQLError(
+                message: message, locations: [.init(line: f.line, column: f.column)], path: path,
+                extensions: code.map { [("code", $0)] } ?? []))
     }
 
     private func hasScope(_ s: String) -> Bool {
@@ -122,14 +128,23 @@ struct AdminExecutor {
             if let v = state.locked({ () -> BulkOpView? in
                 guard let n, let op = state.operation(number: n), op.app == app.name else { return nil }
                 return state.view(op, now: now)
-            }) { writeBulkOp(f.children, v, &w) } else { w.null() }
+            }) {
+                writeBulkOp(f.children, v, &w)
+            } else {
+                w.null()
+            }
         case "currentBulkOperation":
-            if version.value >= 202601 { usedDeprecated.append("currentBulkOperation") }
             let type = f.arg("type")?.string ?? "QUERY"
-            if type == "QUERY", let v = state.locked({ () -> BulkOpView? in
-                guard let op = state.operations.last(where: { $0.app == app.name }) else { return nil }
-                return state.view(op, now: now)
-            }) { writeBulkOp(f.children, v, &w) } else { w.null() }
+            if type == "QUERY",
+                let v = state.locked({ () -> BulkOpView? in
+                    guard let op = state.operations.last(where: { $0.app == app.name }) else { return nil }
+                    return state.view(op, now: now)
+                })
+            {
+                writeBulkOp(f.children, v, &w)
+            } else {
+                w.null()
+            }
         case "bulkOperations":
             writeBulkOperations(f, &w, now: now)
         case "node":
@@ -187,17 +202,21 @@ struct AdminExecutor {
             let scope = kind == .customer ? "read_customers" : "read_orders"
             guard hasScope(scope) else {
                 w.null()
-                error("Access denied for \(f.name) field. Required access: `\(scope)` access scope.", f, path: [f.key], code: "ACCESS_DENIED")
+                error(
+                    "Access denied for \(f.name) field. Required access: `\(scope)` access scope.", f, path: [f.key], code: "ACCESS_DENIED")
                 return
             }
             let snapshot = state.locked { state.shop }
             if let sk = f.arg("sortKey")?.string, !ShopQuery.validSortKeys(kind).contains(sk) {
                 w.null()
-                error("Argument 'sortKey' on Field '\(f.name)' has an invalid value (\(sk)). Expected type '\(ShopQuery.sortKeyEnumName(kind))'.", f, path: [f.key], code: "argumentLiteralsIncompatible")
+                error(
+                    "Argument 'sortKey' on Field '\(f.name)' has an invalid value (\(sk)). Expected type '\(ShopQuery.sortKeyEnumName(kind))'.",
+                    f, path: [f.key], code: "argumentLiteralsIncompatible")
                 return
             }
-            let q = ShopQuery(snapshot: snapshot, kind: kind, search: SearchQuery.parse(f.arg("query")?.string),
-                              sortKey: f.arg("sortKey")?.string, reverse: f.arg("reverse")?.bool ?? false)
+            let q = ShopQuery(
+                snapshot: snapshot, kind: kind, search: SearchQuery.parse(f.arg("query")?.string),
+                sortKey: f.arg("sortKey")?.string, reverse: f.arg("reverse")?.bool ?? false)
             writeRecordConnection(f, indices: q.all(), kind: kind, snapshot: snapshot, &w, path: [f.key])
         case "customer", "order":
             writeNode(f, id: f.arg("id")?.string, &w, path: [f.key])
@@ -225,30 +244,53 @@ struct AdminExecutor {
         switch type {
         case "BulkOperation":
             let now = state.clock.now()
-            if let n = Self.number(of: id, type: type), let v = state.locked({ () -> BulkOpView? in
-                guard let op = state.operation(number: n), op.app == app.name else { return nil }
-                return state.view(op, now: now)
-            }) { writeBulkOp(sel, v, &w) } else { w.null() }
+            if let n = Self.number(of: id, type: type),
+                let v = state.locked({ () -> BulkOpView? in
+                    guard let op = state.operation(number: n), op.app == app.name else { return nil }
+                    return state.view(op, now: now)
+                })
+            {
+                writeBulkOp(sel, v, &w)
+            } else {
+                w.null()
+            }
         case "Customer":
             guard hasScope("read_customers") else {
-                w.null(); error("Access denied for customer field. Required access: `read_customers` access scope.", f, path: path, code: "ACCESS_DENIED"); return
+                w.null();
+                error(
+                    "Access denied for customer field. Required access: `read_customers` access scope.", f, path: path,
+                    code: "ACCESS_DENIED");
+                return
             }
-            if let n = Self.number(of: id, type: type), let c = snapshot.customer(id: Int64(n)) { rw.writeCustomer(sel, c, &w) } else { w.null() }
+            if let n = Self.number(of: id, type: type), let c = snapshot.customer(id: Int64(n)) {
+                rw.writeCustomer(sel, c, &w)
+            } else {
+                w.null()
+            }
         case "Order":
             guard hasScope("read_orders") else {
-                w.null(); error("Access denied for order field. Required access: `read_orders` access scope.", f, path: path, code: "ACCESS_DENIED"); return
+                w.null();
+                error("Access denied for order field. Required access: `read_orders` access scope.", f, path: path, code: "ACCESS_DENIED");
+                return
             }
             if let n = Self.number(of: id, type: type), let o = snapshot.order(id: Int64(n)) { rw.writeOrder(sel, o, &w) } else { w.null() }
         case "LineItem":
             guard hasScope("read_orders") else {
-                w.null(); error("Access denied for lineItem field. Required access: `read_orders` access scope.", f, path: path, code: "ACCESS_DENIED"); return
+                w.null();
+                error(
+                    "Access denied for lineItem field. Required access: `read_orders` access scope.", f, path: path, code: "ACCESS_DENIED");
+                return
             }
             if let n = Self.number(of: id, type: type) {
                 let k = Int64(n) - ShopGenerator.lineItemIdBase - 1
                 if k >= 0, let o = snapshot.order(at: Int(k / 4)), let li = o.lineItems.first(where: { $0.id == Int64(n) }) {
                     rw.writeLineItem(sel, li, &w)
-                } else { w.null() }
-            } else { w.null() }
+                } else {
+                    w.null()
+                }
+            } else {
+                w.null()
+            }
         default:
             w.null()
         }
@@ -279,7 +321,9 @@ struct AdminExecutor {
         }
     }
 
-    private mutating func writeRecordConnection(_ f: CField, indices: [Int], kind: ResourceKind, snapshot: ShopSnapshot, _ w: inout JSONWriter, path: [String]) {
+    private mutating func writeRecordConnection(
+        _ f: CField, indices: [Int], kind: ResourceKind, snapshot: ShopSnapshot, _ w: inout JSONWriter, path: [String]
+    ) {
         if f.arg("first") == nil && f.arg("last") == nil {
             w.null()
             error("you must provide one of first or last", f, path: path, code: "BAD_REQUEST")
@@ -288,17 +332,23 @@ struct AdminExecutor {
         let rw = RecordWriter(snapshot: snapshot, bulk: false, connectionWriter: nestedConnectionWriter(snapshot))
         let prefix = kind == .customer ? "c" : "o"
         Self.writeConnection(f, count: indices.count, cursor: { Self.cursor("\(prefix):\(indices[$0])") }, &w) { i, sel, w in
-            if kind == .customer, let c = snapshot.customer(at: indices[i]) { rw.writeCustomer(sel, c, &w) }
-            else if kind == .order, let o = snapshot.order(at: indices[i]) { rw.writeOrder(sel, o, &w) }
-            else { w.null() }
+            if kind == .customer, let c = snapshot.customer(at: indices[i]) {
+                rw.writeCustomer(sel, c, &w)
+            } else if kind == .order, let o = snapshot.order(at: indices[i]) {
+                rw.writeOrder(sel, o, &w)
+            } else {
+                w.null()
+            }
         }
     }
 
     static func cursor(_ raw: String) -> String { Data(raw.utf8).base64EncodedString() }
 
     /// Writes a connection over `count` ordered items with `first/last/after/before` paging.
-    static func writeConnection(_ f: CField, count: Int, cursor: (Int) -> String, _ w: inout JSONWriter,
-                                node: (Int, [CField], inout JSONWriter) -> Void) {
+    static func writeConnection(
+        _ f: CField, count: Int, cursor: (Int) -> String, _ w: inout JSONWriter,
+        node: (Int, [CField], inout JSONWriter) -> Void
+    ) {
         var lo = 0, hi = count
         if let after = f.arg("after")?.string {
             if let i = (0..<count).first(where: { cursor($0) == after }) { lo = i + 1 }
@@ -417,8 +467,9 @@ struct AdminExecutor {
         switch f.name {
         case "__typename": w.string("Mutation")
         case "bulkOperationRunQuery":
-            let result = simulator.submit(app: app, version: version, query: f.arg("query")?.string ?? "",
-                                          groupObjects: f.arg("groupObjects")?.bool)
+            let result = simulator.submit(
+                app: app, version: version, query: f.arg("query")?.string ?? "",
+                groupObjects: f.arg("groupObjects")?.bool)
             w.beginObject()
             for g in f.children {
                 w.key(g.key)
@@ -438,7 +489,10 @@ struct AdminExecutor {
                 switch g.name {
                 case "__typename": w.string("BulkOperationCancelPayload")
                 case "bulkOperation": if let v = result.operation { writeBulkOp(g.children, v, &w) } else { w.null() }
-                case "userErrors": writeUserErrors(g.children, result.userErrors.map { UserErrorValue(field: $0.field, message: $0.message, code: nil) }, typename: "UserError", &w)
+                case "userErrors":
+                    writeUserErrors(
+                        g.children, result.userErrors.map { UserErrorValue(field: $0.field, message: $0.message, code: nil) },
+                        typename: "UserError", &w)
                 default: w.null()
                 }
             }

@@ -44,7 +44,9 @@ struct RecordWriter {
             case "lastOrder":
                 if let last = snapshot.orderIndices(ofCustomer: c.index).last, let o = snapshot.order(at: last) {
                     writeOrder(f.children, o, &w)
-                } else { w.null() }
+                } else {
+                    w.null()
+                }
             case "defaultAddress":
                 if let a = c.defaultAddress { writeAddress(f.children, a, &w) } else { w.null() }
             case "defaultEmailAddress":
@@ -61,7 +63,9 @@ struct RecordWriter {
                         }
                     }
                     w.endObject()
-                } else { w.null() }
+                } else {
+                    w.null()
+                }
             case "defaultPhoneNumber":
                 if let p = c.phone {
                     w.beginObject()
@@ -75,7 +79,9 @@ struct RecordWriter {
                         }
                     }
                     w.endObject()
-                } else { w.null() }
+                } else {
+                    w.null()
+                }
             case "addresses":
                 w.beginArray()
                 let limit = f.arg("first")?.int ?? Int.max
@@ -188,7 +194,9 @@ struct RecordWriter {
                         inner.connectionWriter = bulk ? nil : connectionWriter
                         inner.writeCustomer(f.children, c, &w)
                     }
-                } else { w.null() }
+                } else {
+                    w.null()
+                }
             case "billingAddress": if let a = o.billingAddress { writeAddress(f.children, a, &w) } else { w.null() }
             case "shippingAddress": if let a = o.shippingAddress { writeAddress(f.children, a, &w) } else { w.null() }
             case "totalPriceSet": writeMoneyBag(f.children, o.totalPrice, &w)
@@ -264,7 +272,9 @@ struct RecordWriter {
                         }
                     }
                     w.endObject()
-                } else { w.null() }
+                } else {
+                    w.null()
+                }
             case "product":
                 if let p = li.productId {
                     w.beginObject()
@@ -279,7 +289,9 @@ struct RecordWriter {
                         }
                     }
                     w.endObject()
-                } else { w.null() }
+                } else {
+                    w.null()
+                }
             case "originalUnitPriceSet": writeMoneyBag(f.children, li.originalUnitPrice, &w)
             case "discountedUnitPriceSet": writeMoneyBag(f.children, li.discountedUnitPrice, &w)
             case "originalTotalSet": writeMoneyBag(f.children, li.originalTotal, &w)

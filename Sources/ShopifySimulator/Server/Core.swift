@@ -28,8 +28,10 @@ final class ShopifySimulatorCore: @unchecked Sendable {
 
     func clientCredentialsGrant(grantType: String?, clientId: String?, clientSecret: String?) -> Result<IssuedTokenResponse, OAuthError> {
         guard grantType == "client_credentials" else {
-            return .failure(OAuthError(status: 400, error: "unsupported_grant_type",
-                                       description: "The authorization grant type is not supported by the authorization server."))
+            return .failure(
+                OAuthError(
+                    status: 400, error: "unsupported_grant_type",
+                    description: "The authorization grant type is not supported by the authorization server."))
         }
         guard let clientId, !clientId.isEmpty else {
             return .failure(OAuthError(status: 400, error: "invalid_request", description: "Missing required parameter: client_id."))
@@ -37,16 +39,23 @@ final class ShopifySimulatorCore: @unchecked Sendable {
         let now = state.clock.now()
         return state.locked {
             guard let app = state.apps.values.first(where: { $0.clientId == clientId }) else {
-                return .failure(OAuthError(status: 400, error: "application_cannot_be_found",
-                                           description: "The application with the given client_id could not be found."))
+                return .failure(
+                    OAuthError(
+                        status: 400, error: "application_cannot_be_found",
+                        description: "The application with the given client_id could not be found."))
             }
             guard let secret = clientSecret, secret == app.clientSecret else {
-                return .failure(OAuthError(status: 401, error: "invalid_client",
-                                           description: "Client authentication failed: the client secret is invalid."))
+                return .failure(
+                    OAuthError(
+                        status: 401, error: "invalid_client",
+                        description: "Client authentication failed: the client secret is invalid."))
             }
             if app.crossOrganization {
-                return .failure(OAuthError(status: 400, error: "shop_not_permitted",
-                                           description: "Client credentials cannot be performed on this shop: the app and the shop belong to different organizations."))
+                return .failure(
+                    OAuthError(
+                        status: 400, error: "shop_not_permitted",
+                        description:
+                            "Client credentials cannot be performed on this shop: the app and the shop belong to different organizations."))
             }
             let token = "shpat_" + Self.randomHex(32)
             let lifetime = state.config.tokenLifetime
@@ -85,7 +94,9 @@ final class ShopifySimulatorCore: @unchecked Sendable {
             if let sk = f.arg("sortKey")?.string, f.name == "customers" || f.name == "orders" {
                 let kind: ResourceKind = f.name == "customers" ? .customer : .order
                 if !ShopQuery.validSortKeys(kind).contains(sk) {
-                    return invalid(["Invalid bulk query: Argument 'sortKey' on Field '\(f.name)' has an invalid value (\(sk)). Expected type '\(ShopQuery.sortKeyEnumName(kind))'."])
+                    return invalid([
+                        "Invalid bulk query: Argument 'sortKey' on Field '\(f.name)' has an invalid value (\(sk)). Expected type '\(ShopQuery.sortKeyEnumName(kind))'."
+                    ])
                 }
             }
         }
@@ -102,26 +113,33 @@ final class ShopifySimulatorCore: @unchecked Sendable {
         state.locked {
             let active = state.operations.filter { $0.app == app.name && $0.isActive }
             if v < 202601, let a = active.first {
-                result.userErrors = [UserErrorValue(
-                    field: nil, message: "A bulk query operation for this app and shop is already in progress: \(a.gid).",
-                    code: "OPERATION_IN_PROGRESS")]
+                result.userErrors = [
+                    UserErrorValue(
+                        field: nil, message: "A bulk query operation for this app and shop is already in progress: \(a.gid).",
+                        code: "OPERATION_IN_PROGRESS")
+                ]
                 return
             }
             if v >= 202601, active.count >= state.config.concurrentOperationLimit {
-                result.userErrors = [UserErrorValue(
-                    field: nil,
-                    message: "Bulk operations limit reached, try later: \(state.config.concurrentOperationLimit) bulk query operations are already running for this app and shop.",
-                    code: "LIMIT_REACHED")]
+                result.userErrors = [
+                    UserErrorValue(
+                        field: nil,
+                        message:
+                            "Bulk operations limit reached, try later: \(state.config.concurrentOperationLimit) bulk query operations are already running for this app and shop.",
+                        code: "LIMIT_REACHED")
+                ]
                 return
             }
             state.queryOrdinal += 1
-            let op = BulkOperationRecord(number: state.nextOperationNumber, app: app.name, query: query, createdAt: now,
-                                         groupObjects: group, foreign: false, ordinal: state.queryOrdinal)
+            let op = BulkOperationRecord(
+                number: state.nextOperationNumber, app: app.name, query: query, createdAt: now,
+                groupObjects: group, foreign: false, ordinal: state.queryOrdinal)
             state.nextOperationNumber += 1
             state.operations.append(op)
-            runner = BulkRunner(state: state, op: op, plan: plan, snapshot: state.shop, faults: state.operationFaults(ordinal: op.ordinal),
-                                accessDenied: accessDenied, speed: state.config.speed, startDelay: state.config.startDelay,
-                                cancelDelay: state.config.cancelDelay)
+            runner = BulkRunner(
+                state: state, op: op, plan: plan, snapshot: state.shop, faults: state.operationFaults(ordinal: op.ordinal),
+                accessDenied: accessDenied, speed: state.config.speed, startDelay: state.config.startDelay,
+                cancelDelay: state.config.cancelDelay)
             result.operation = state.view(op, now: now)
         }
         runner?.start()
@@ -131,13 +149,19 @@ final class ShopifySimulatorCore: @unchecked Sendable {
     func cancel(app: SimulatedApp, gid: String) -> SubmitResult {
         let now = state.clock.now()
         return state.locked {
-            guard let n = AdminExecutor.number(of: gid, type: "BulkOperation"), let op = state.operation(number: n), op.app == app.name else {
-                return SubmitResult(operation: nil, userErrors: [UserErrorValue(field: ["id"], message: "Bulk operation does not exist", code: nil)])
+            guard let n = AdminExecutor.number(of: gid, type: "BulkOperation"), let op = state.operation(number: n), op.app == app.name
+            else {
+                return SubmitResult(
+                    operation: nil, userErrors: [UserErrorValue(field: ["id"], message: "Bulk operation does not exist", code: nil)])
             }
             state.expireIfNeeded(op, now: now)
             guard op.isActive else {
-                return SubmitResult(operation: state.view(op, now: now), userErrors: [UserErrorValue(
-                    field: nil, message: "A bulk operation cannot be canceled when it is \(op.status.lowercased())", code: nil)])
+                return SubmitResult(
+                    operation: state.view(op, now: now),
+                    userErrors: [
+                        UserErrorValue(
+                            field: nil, message: "A bulk operation cannot be canceled when it is \(op.status.lowercased())", code: nil)
+                    ])
             }
             op.cancelRequested = true
             op.status = "CANCELING"
@@ -173,7 +197,9 @@ final class ShopifySimulatorCore: @unchecked Sendable {
                     left -= 0.02
                     if st.locked({ op.cancelRequested }) {
                         Thread.sleep(forTimeInterval: cancelDelay)
-                        st.locked { op.status = "CANCELED"; op.endedAt = st.clock.now() }
+                        st.locked {
+                            op.status = "CANCELED"; op.endedAt = st.clock.now()
+                        }
                         return
                     }
                 }
@@ -216,8 +242,9 @@ final class ShopifySimulatorCore: @unchecked Sendable {
     func touch(orderIds: [Int64], customerIds: [Int64]) -> ShopChange {
         let now = state.clock.nowSeconds()
         return state.locked {
-            state.shop.touch(customers: customerIds.map { Int($0 - ShopGenerator.customerIdBase - 1) },
-                             orders: orderIds.map { Int($0 - ShopGenerator.orderIdBase - 1) }, at: now)
+            state.shop.touch(
+                customers: customerIds.map { Int($0 - ShopGenerator.customerIdBase - 1) },
+                orders: orderIds.map { Int($0 - ShopGenerator.orderIdBase - 1) }, at: now)
         }
     }
 
@@ -238,8 +265,9 @@ final class ShopifySimulatorCore: @unchecked Sendable {
 
     func delete(orderIds: [Int64], customerIds: [Int64]) -> ShopChange {
         state.locked {
-            state.shop.delete(customers: customerIds.map { Int($0 - ShopGenerator.customerIdBase - 1) },
-                              orders: orderIds.map { Int($0 - ShopGenerator.orderIdBase - 1) })
+            state.shop.delete(
+                customers: customerIds.map { Int($0 - ShopGenerator.customerIdBase - 1) },
+                orders: orderIds.map { Int($0 - ShopGenerator.orderIdBase - 1) })
         }
     }
 }

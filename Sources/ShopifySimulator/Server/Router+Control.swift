@@ -35,7 +35,11 @@ extension Router {
         case (.POST, "/_sim/faults"), (.PUT, "/_sim/faults"):
             do {
                 let faults = try JSONDecoder().decode(SimulatorFaults.self, from: body.isEmpty ? Data("{}".utf8) : body)
-                if req.method == .PUT || req.query.contains(where: { $0.name == "replace" }) { core.setFaults(faults) } else { core.addFaults(faults) }
+                if req.method == .PUT || req.query.contains(where: { $0.name == "replace" }) {
+                    core.setFaults(faults)
+                } else {
+                    core.addFaults(faults)
+                }
             } catch {
                 return json(400, "{\"error\":\(String(decoding: JSONWriter.escaped("invalid faults: \(error)"), as: UTF8.self))}")
             }
@@ -126,8 +130,9 @@ extension ForeignOperation {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(app: try c.decodeIfPresent(String.self, forKey: .app), seconds: try c.decode(Double.self, forKey: .seconds),
-                  slots: try c.decodeIfPresent(Int.self, forKey: .slots) ?? 1)
+        self.init(
+            app: try c.decodeIfPresent(String.self, forKey: .app), seconds: try c.decode(Double.self, forKey: .seconds),
+            slots: try c.decodeIfPresent(Int.self, forKey: .slots) ?? 1)
     }
 }
 

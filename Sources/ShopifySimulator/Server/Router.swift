@@ -55,7 +55,11 @@ final class Router: Sendable {
         if state.config.logRequests {
             FileHandle.standardError.write(Data("[shopify-sim] \(r.method) \(r.path) → \(status)\n".utf8))
         }
-        state.locked { state.requests.append(r) }
+        state.locked {
+            state.requests.append(r)
+            // A long-running simulator keeps the latest 100,000 requests.
+            if state.requests.count > 100_000 { state.requests.removeFirst(state.requests.count - 100_000) }
+        }
     }
 
     static func redactedBody(_ body: Data) -> String? {
@@ -69,8 +73,9 @@ final class Router: Sendable {
             }
             // JSON
             if let r = text.range(of: "\"\(key)\""), let colon = text[r.upperBound...].firstIndex(of: ":"),
-               let q1 = text[text.index(after: colon)...].firstIndex(of: "\""),
-               let q2 = text[text.index(after: q1)...].firstIndex(of: "\"") {
+                let q1 = text[text.index(after: colon)...].firstIndex(of: "\""),
+                let q2 = text[text.index(after: q1)...].firstIndex(of: "\"")
+            {
                 text.replaceSubrange(text.index(after: q1)..<q2, with: "[REDACTED]")
             }
         }
@@ -113,7 +118,9 @@ final class Router: Sendable {
                 if kv.count == 2 { params[kv[0]] = kv[1] } else if kv.count == 1 { params[kv[0]] = "" }
             }
         }
-        switch core.clientCredentialsGrant(grantType: params["grant_type"], clientId: params["client_id"], clientSecret: params["client_secret"]) {
+        switch core.clientCredentialsGrant(
+            grantType: params["grant_type"], clientId: params["client_id"], clientSecret: params["client_secret"])
+        {
         case .success(let t):
             var w = JSONWriter()
             w.beginObject(); w.field("access_token", t.token); w.field("scope", t.scope); w.field("expires_in", t.expiresIn); w.endObject()
@@ -135,7 +142,8 @@ final class Router: Sendable {
             if let ra = fault.retryAfter { headers.append(("Retry-After", String(ra))) }
             let text: String
             switch fault.status {
-            case 429: text = #"{"errors":"Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."}"#
+            case 429:
+                text = #"{"errors":"Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."}"#
             case 503: text = #"{"errors":"Service Unavailable"}"#
             case 502: text = #"{"errors":"Bad Gateway"}"#
             default: text = #"{"errors":"Internal Server Error"}"#
@@ -164,7 +172,12 @@ final class Router: Sendable {
         var executor = AdminExecutor(state: state, app: app, version: version, simulator: core)
         let outcome = executor.run(query: query, variables: variables, operationName: operationName)
         if !outcome.deprecatedReasons.isEmpty {
-            headers.append(("X-Shopify-API-Deprecated-Reason", "https://shopify.dev/api/usage/versioning#deprecation-practices"))
+            headers.append(
+                (
+                    "X-Shopify-API-Deprecated-Reason",
+                    outcome.deprecatedReasons.map { "\($0) is deprecated (https://shopify.dev/api/usage/versioning#deprecation-practices)" }
+                        .joined(separator: ", ")
+                ))
         }
         return json(200, outcome.body, headers)
     }
@@ -190,17 +203,21 @@ final class Router: Sendable {
     private func download(_ req: HTTPRequest) -> HTTPResponse {
         guard req.method == .GET || req.method == .HEAD else { return xml(405, code: "MethodNotAllowed", message: "Method not allowed.") }
         let name = req.path.split(separator: "/").last.map(String.init) ?? ""
-        guard req.path.hasPrefix("/bulk/"), name.hasSuffix(".jsonl") else { return xml(404, code: "NoSuchKey", message: "The specified key does not exist.") }
+        guard req.path.hasPrefix("/bulk/"), name.hasSuffix(".jsonl") else {
+            return xml(404, code: "NoSuchKey", message: "The specified key does not exist.")
+        }
         let stem = name.dropLast(".jsonl".count)
         let partial = stem.hasSuffix("-partial")
         guard let number = Int(partial ? stem.dropLast("-partial".count) : stem) else {
             return xml(404, code: "NoSuchKey", message: "The specified key does not exist.")
         }
         guard let expires = req.query.first(where: { $0.name == "expires" }).flatMap({ Int($0.value) }),
-              let signature = req.query.first(where: { $0.name == "signature" })?.value,
-              signature == state.signature(path: req.path, expires: expires) else {
-            return xml(403, code: "SignatureDoesNotMatch", message: "Access denied.",
-                       details: "The request signature we calculated does not match the signature you provided.")
+            let signature = req.query.first(where: { $0.name == "signature" })?.value,
+            signature == state.signature(path: req.path, expires: expires)
+        else {
+            return xml(
+                403, code: "SignatureDoesNotMatch", message: "Access denied.",
+                details: "The request signature we calculated does not match the signature you provided.")
         }
         let now = state.clock.now()
         let file: URL? = state.locked {
@@ -212,7 +229,8 @@ final class Router: Sendable {
             return xml(403, code: "ExpiredToken", message: "Access denied.", details: "Request has expired: \(expires)")
         }
         guard let file, let attrs = try? FileManager.default.attributesOfItem(atPath: file.path),
-              let size = (attrs[.size] as? NSNumber)?.intValue else {
+            let size = (attrs[.size] as? NSNumber)?.intValue
+        else {
             return xml(404, code: "NoSuchKey", message: "The specified key does not exist.")
         }
         var range = 0..<size
@@ -240,8 +258,9 @@ final class Router: Sendable {
         }
         let drop = state.locked { state.nextDownloadDrop() }
         let body = FileRangeBody(url: file, range: range, dropAfter: drop)
-        return HTTPResponse(statusCode: HTTPStatusCode(status, phrase: Router.phrase(status)), headers: headers,
-                            body: HTTPBodySequence(from: body, count: range.count, suggestedBufferSize: 64 * 1024))
+        return HTTPResponse(
+            statusCode: HTTPStatusCode(status, phrase: Router.phrase(status)), headers: headers,
+            body: HTTPBodySequence(from: body, count: range.count, suggestedBufferSize: 64 * 1024))
     }
 
     /// nil: malformed (ignore); .some(nil): unsatisfiable; .some(range).

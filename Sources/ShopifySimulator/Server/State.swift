@@ -170,7 +170,8 @@ final class SimulatorState: @unchecked Sendable {
 
     func expireIfNeeded(_ op: BulkOperationRecord, now: Double) {
         if let ended = op.endedAt, op.status != "EXPIRED", op.file != nil, op.objectCount > 0,
-           now > ended + config.resultURLLifetime {
+            now > ended + config.resultURLLifetime
+        {
             op.status = "EXPIRED"
         }
     }

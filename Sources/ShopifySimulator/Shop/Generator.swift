@@ -76,7 +76,9 @@ enum Pools {
     ]
     static let variants: [String?] = [nil, "S / Red", "M / Red", "L / Blue", "XL", "Default Title", "Ø 30 cm"]
     static let vendors: [String?] = [nil, "Acme", "Zoë's Workshop", "山田商店", "Nordic \"Goods\""]
-    static let financial: [String?] = ["PAID", "PAID", "PAID", "PAID", "PAID", "PAID", "PENDING", "AUTHORIZED", "PARTIALLY_PAID", "VOIDED", nil]
+    static let financial: [String?] = [
+        "PAID", "PAID", "PAID", "PAID", "PAID", "PAID", "PENDING", "AUTHORIZED", "PARTIALLY_PAID", "VOIDED", nil,
+    ]
     static let fulfillment = ["FULFILLED", "FULFILLED", "FULFILLED", "UNFULFILLED", "UNFULFILLED", "PARTIALLY_FULFILLED", "IN_PROGRESS"]
     static let cancelReasons = ["CUSTOMER", "FRAUD", "INVENTORY", "DECLINED", "OTHER"]
     static let taxRates = [0, 7, 19, 20, 8, 10]
@@ -211,10 +213,17 @@ struct ShopGenerator: Sendable {
         if touched > 0 { tags.append("touched") }
         let guestEmail: String? = m.chance(30, k, index, 12) ? nil : "guest\(index + 1)@example.org"
         let email = customer != nil ? customer?.email : guestEmail
-        let ship: SimAddress? = m.chance(10, k, index, 13)
-            ? nil : address(owner: index, slot: 0, kind: k, first: customer?.first ?? m.pick(Pools.firstNames, k, index, 14),
-                            last: customer?.last ?? m.pick(Pools.lastNames, k, index, 15), phone: nil)
-        let bill: SimAddress? = m.chance(50, k, index, 16) ? ship : (ship == nil ? nil : address(owner: index, slot: 1, kind: k, first: ship?.firstName, last: ship?.lastName, phone: customer?.phone))
+        let ship: SimAddress? =
+            m.chance(10, k, index, 13)
+            ? nil
+            : address(
+                owner: index, slot: 0, kind: k, first: customer?.first ?? m.pick(Pools.firstNames, k, index, 14),
+                last: customer?.last ?? m.pick(Pools.lastNames, k, index, 15), phone: nil)
+        let bill: SimAddress? =
+            m.chance(50, k, index, 16)
+            ? ship
+            : (ship == nil
+                ? nil : address(owner: index, slot: 1, kind: k, first: ship?.firstName, last: ship?.lastName, phone: customer?.phone))
         func money(_ v: Int64) -> SimMoney { SimMoney(minorUnits: v, currencyCode: currency) }
         return SimOrder(
             index: index, id: oid, name: "#\(1001 + index)", email: email, phone: customer?.phone,

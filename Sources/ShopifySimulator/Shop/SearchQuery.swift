@@ -65,7 +65,8 @@ struct SearchQuery: Sendable, Equatable {
                     value.append(text[i]); i = text.index(after: i)
                 }
             }
-            let term = Term(field: word.lowercased(), comparator: Comparator(rawValue: comp) ?? .eq, value: value, quoted: quoted, negated: negated)
+            let term = Term(
+                field: word.lowercased(), comparator: Comparator(rawValue: comp) ?? .eq, value: value, quoted: quoted, negated: negated)
             alternatives[alternatives.count - 1].append(term)
         }
         return SearchQuery(alternatives: alternatives.filter { !$0.isEmpty }.isEmpty ? [[]] : alternatives.filter { !$0.isEmpty })

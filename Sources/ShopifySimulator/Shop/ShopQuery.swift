@@ -77,7 +77,9 @@ struct ShopQuery {
     /// The ordered matching indices as an array (normal queries that page).
     func all() -> [Int] {
         var out: [Int] = []
-        forEach { out.append($0); return true }
+        forEach {
+            out.append($0); return true
+        }
         return out
     }
 }

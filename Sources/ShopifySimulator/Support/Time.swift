@@ -64,11 +64,13 @@ enum ISOTime {
             return v
         }
         guard let y = num(0, 4), b.count >= 10, b[4] == UInt8(ascii: "-"), let m = num(5, 2), b[7] == UInt8(ascii: "-"),
-              let d = num(8, 2), (1...12).contains(m), (1...31).contains(d) else { return nil }
+            let d = num(8, 2), (1...12).contains(m), (1...31).contains(d)
+        else { return nil }
         var t = make(y, m, d)
         if b.count == 10 { return (t, false) }
         guard b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: " "), let h = num(11, 2), b.count >= 16,
-              b[13] == UInt8(ascii: ":"), let mi = num(14, 2) else { return nil }
+            b[13] == UInt8(ascii: ":"), let mi = num(14, 2)
+        else { return nil }
         var i = 16
         var s = 0
         if i < b.count, b[i] == UInt8(ascii: ":") {

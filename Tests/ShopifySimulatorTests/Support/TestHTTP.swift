@@ -19,7 +19,9 @@ struct CurlResponse {
 enum Curl {
     /// Runs curl on a dispatch thread, so that waiting never blocks the cooperative pool that
     /// the simulator's own server runs on.
-    static func run(_ url: String, method: String = "GET", headers: [String: String] = [:], body: Data? = nil, extra: [String] = []) async throws -> CurlResponse {
+    static func run(_ url: String, method: String = "GET", headers: [String: String] = [:], body: Data? = nil, extra: [String] = [])
+        async throws -> CurlResponse
+    {
         try await withCheckedThrowingContinuation { cont in
             // A thread of its own: libdispatch's global pool adds threads slowly on 2 cores.
             Thread {
@@ -32,7 +34,8 @@ enum Curl {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("simtest-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let headerFile = dir.appendingPathComponent("h"), bodyFile = dir.appendingPathComponent("b"), inFile = dir.appendingPathComponent("in")
+        let headerFile = dir.appendingPathComponent("h"), bodyFile = dir.appendingPathComponent("b"),
+            inFile = dir.appendingPathComponent("in")
         var args = ["-s", "-X", method, "-D", headerFile.path, "-o", bodyFile.path, "-w", "%{http_code}", "--max-time", "30"]
         if method == "HEAD" { args = ["-s", "-I", "-D", headerFile.path, "-o", bodyFile.path, "-w", "%{http_code}", "--max-time", "30"] }
         for (k, v) in headers { args += ["-H", "\(k): \(v)"] }
@@ -57,8 +60,9 @@ enum Curl {
                 if parts.count == 2 { hs[parts[0].lowercased()] = parts[1].trimmingCharacters(in: .whitespaces) }
             }
         }
-        return CurlResponse(status: Int(String(decoding: code, as: UTF8.self)) ?? 0, headers: hs,
-                            body: (try? Data(contentsOf: bodyFile)) ?? Data(), exitCode: p.terminationStatus)
+        return CurlResponse(
+            status: Int(String(decoding: code, as: UTF8.self)) ?? 0, headers: hs,
+            body: (try? Data(contentsOf: bodyFile)) ?? Data(), exitCode: p.terminationStatus)
     }
 }
 
@@ -89,9 +93,12 @@ struct Client {
     }
 
     /// Submits a bulk query; returns the payload (`bulkOperation`, `userErrors`).
-    func runBulk(_ inner: String, groupObjects: Bool? = nil, version: String? = nil) async throws -> (id: String?, userErrors: [[String: Any]], response: [String: Any]) {
+    func runBulk(_ inner: String, groupObjects: Bool? = nil, version: String? = nil) async throws -> (
+        id: String?, userErrors: [[String: Any]], response: [String: Any]
+    ) {
         let args = groupObjects.map { ", groupObjects: \($0)" } ?? ""
-        let q = "mutation R($q: String!) { bulkOperationRunQuery(query: $q\(args)) { bulkOperation { id status } userErrors { field message code } } }"
+        let q =
+            "mutation R($q: String!) { bulkOperationRunQuery(query: $q\(args)) { bulkOperation { id status } userErrors { field message code } } }"
         let r = try await gql(q, variables: ["q": inner], version: version)
         let payload = ((r["data"] as? [String: Any])?["bulkOperationRunQuery"] as? [String: Any]) ?? [:]
         let op = payload["bulkOperation"] as? [String: Any]
@@ -102,7 +109,9 @@ struct Client {
     func wait(_ id: String, timeout: Double = 30) async throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
-            let r = try await gql("query($id: ID!) { node(id: $id) { ... on BulkOperation { id status errorCode objectCount rootObjectCount fileSize url partialDataUrl completedAt createdAt query type } } }", variables: ["id": id])
+            let r = try await gql(
+                "query($id: ID!) { node(id: $id) { ... on BulkOperation { id status errorCode objectCount rootObjectCount fileSize url partialDataUrl completedAt createdAt query type } } }",
+                variables: ["id": id])
             let op = ((r["data"] as? [String: Any])?["node"] as? [String: Any]) ?? [:]
             let s = op["status"] as? String ?? ""
             if !["CREATED", "RUNNING", "CANCELING"].contains(s) || Date() > deadline { return op }
@@ -111,7 +120,9 @@ struct Client {
     }
 
     /// Runs a bulk query to completion and downloads its lines.
-    func export(_ inner: String, groupObjects: Bool? = nil, version: String? = nil) async throws -> (op: [String: Any], lines: [[String: Any]]) {
+    func export(_ inner: String, groupObjects: Bool? = nil, version: String? = nil) async throws -> (
+        op: [String: Any], lines: [[String: Any]]
+    ) {
         let run = try await runBulk(inner, groupObjects: groupObjects, version: version)
         guard let id = run.id else {
             Issue.record("bulk run rejected: \(run.userErrors)")

@@ -13,7 +13,10 @@ struct ShopBulk: AsyncParsableCommand {
             shopbulk creates and starts itself (see `shopbulk db`).
             """,
         version: version,
-        subcommands: [MigrateCommand.self, DBCommand.self, JSONLCommand.self]
+        subcommands: [
+            MigrateCommand.self, DBCommand.self, LoadCommand.self, ImportCommand.self, RunCommand.self, CancelCommand.self,
+            JSONLCommand.self,
+        ]
     )
 }
 

@@ -15,7 +15,7 @@ struct ShopBulk: AsyncParsableCommand {
         version: version,
         subcommands: [
             MigrateCommand.self, DBCommand.self, LoadCommand.self, ImportCommand.self, RunCommand.self, CancelCommand.self,
-            JSONLCommand.self,
+            DemoCommand.self, JSONLCommand.self,
         ]
     )
 }

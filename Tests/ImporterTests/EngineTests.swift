@@ -193,3 +193,26 @@ struct EngineTests {
         _ = try await first.value
     }
 }
+
+@Suite("Deletion reconcile", .enabled(if: TestEnvironment.databaseTestsEnabled))
+struct ReconcileTests {
+    @Test("--reconcile marks exactly the records Shopify deleted, and unmarks none of the others")
+    func reconcileMarksDeleted() async throws {
+        let h = try await EngineHarness.make()
+        defer { Task { await h.stop() } }
+        _ = try await h.full()
+        let deleted = h.sim.delete(orders: 3, customers: 2)
+        let report = try await h.engine.run(shop: "sim", mode: .reconcile, options: EngineHarness.fastOptions)
+        #expect(report.markedDeleted["orders"] == 3)
+        #expect(report.markedDeleted["customers"] == 2)
+        let marked = try h.connection.query("SELECT id FROM orders WHERE deleted_at IS NOT NULL ORDER BY id").map { $0["id"].int64 ?? 0 }
+        #expect(marked == deleted.orderIds.sorted())
+        let markedCustomers = try h.connection.query("SELECT id FROM customers WHERE deleted_at IS NOT NULL ORDER BY id").map { $0["id"].int64 ?? 0 }
+        #expect(markedCustomers == deleted.customerIds.sorted())
+        // The service-desk views leave them out.
+        #expect(try h.count("SELECT count(*) FROM order_history") == h.sim.shop.liveOrderCount)
+        // A second reconcile changes nothing.
+        let again = try await h.engine.run(shop: "sim", mode: .reconcile, options: EngineHarness.fastOptions)
+        #expect(again.markedDeleted["orders"] == 0)
+    }
+}

@@ -246,9 +246,13 @@ extension QueryDocument {
                 }
                 for d in f.directives { out += " " + d }
                 if let sub = f.selections {
-                    out += " {\n"
-                    print(sub, indent: indent + 1, into: &out)
-                    out += pad + "}"
+                    if let inline = inlineLeaves(sub), pad.count + f.name.count + inline.count < 130 {
+                        out += " " + inline
+                    } else {
+                        out += " {\n"
+                        print(sub, indent: indent + 1, into: &out)
+                        out += pad + "}"
+                    }
                 }
                 out += "\n"
             case .fragment(let fragment):
@@ -260,6 +264,27 @@ extension QueryDocument {
                 out += pad + "}\n"
             }
         }
+    }
+}
+
+extension QueryDocument {
+    /// `{ amount currencyCode }` or `{ shopMoney { amount } }` when a selection set holds only plain
+    /// fields (no arguments, directives or fragments) and at most one of them has a selection of its
+    /// own, printed the same way; nil otherwise.
+    static func inlineLeaves(_ selections: [QuerySelection]) -> String? {
+        var parts: [String] = []
+        var nested = 0
+        for selection in selections {
+            guard case .field(let f) = selection, f.arguments.isEmpty, f.directives.isEmpty else { return nil }
+            var text = (f.alias.map { $0 + ": " } ?? "") + f.name
+            if let sub = f.selections {
+                nested += 1
+                guard nested == 1, let inner = inlineLeaves(sub) else { return nil }
+                text += " " + inner
+            }
+            parts.append(text)
+        }
+        return "{ " + parts.joined(separator: " ") + " }"
     }
 }
 

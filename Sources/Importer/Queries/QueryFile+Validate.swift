@@ -22,7 +22,7 @@ extension QueryFile {
         let rules = BulkRules.check(document)
         var violations = parseViolations + rules.violations
         violations += Self.checkTemplates(document.selections)
-        if rules.errors.isEmpty {
+        if rules.root != nil {
             violations += checkMapping(rules)
         }
         violations.sort { ($0.line, $0.column) < ($1.line, $1.column) }

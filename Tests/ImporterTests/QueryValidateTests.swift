@@ -379,3 +379,20 @@ struct QueryMappingTests {
         #expect(try queryFile(text).validate() == [])
     }
 }
+
+@Suite("Query files: guessed node types")
+struct QueryGuessedTypeTests {
+    @Test("a section for a type a guessed connection may produce is only a warning")
+    func guessedType() throws {
+        let text = """
+            #! Gadget -> gadgets
+            #!   label -> label
+            { widgets { edges { node { id label } } } }
+            """
+        let file = try queryFile(text)
+        #expect(file.validate() == [])
+        let warnings = file.validate(includingWarnings: true)
+        #expect(warnings.map(\.rule) == [.mapping])
+        #expect(warnings[0].message.contains("widgets → Widget?"))
+    }
+}

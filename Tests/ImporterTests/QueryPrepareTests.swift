@@ -58,10 +58,12 @@ struct QueryPrepareTests {
 
     @Test("only the bounds that are set; created_at pairs with CREATED_AT; seconds rounded outwards")
     func bounds() throws {
-        let since = try bundled("orders").prepare(window: QueryWindow(field: "created_at", start: date("2024-01-02T03:04:05.900Z"), end: nil))
+        let since = try bundled("orders").prepare(
+            window: QueryWindow(field: "created_at", start: date("2024-01-02T03:04:05.900Z"), end: nil))
         #expect(try rootQueryArgument(since.text) == "created_at:>='2024-01-02T03:04:05Z'")
         #expect(since.text.contains("sortKey: CREATED_AT"))
-        let before = try bundled("orders").prepare(window: QueryWindow(field: "updated_at", start: nil, end: date("2024-01-02T03:04:05.100Z")))
+        let before = try bundled("orders").prepare(
+            window: QueryWindow(field: "updated_at", start: nil, end: date("2024-01-02T03:04:05.100Z")))
         #expect(try rootQueryArgument(before.text) == "updated_at:<'2024-01-02T03:04:06Z'")
     }
 
@@ -72,7 +74,8 @@ struct QueryPrepareTests {
         #expect(prepared.text.contains("sortKey: CREATED_AT"))
         #expect(!prepared.text.contains("UPDATED_AT"))
         #expect(prepared.warnings.map(\.rule) == [.sortKey])
-        let matching = try queryFile(#"{ orders(query: "{{window}}", sortKey: UPDATED_AT) { edges { node { id } } } }"#).prepare(window: june)
+        let matching = try queryFile(#"{ orders(query: "{{window}}", sortKey: UPDATED_AT) { edges { node { id } } } }"#).prepare(
+            window: june)
         #expect(matching.warnings == [])
     }
 
@@ -135,7 +138,8 @@ struct QueryPrepareTests {
     @Test("bound templates take single-quoted timestamps from the window")
     func boundTemplates() throws {
         let file = try queryFile(
-            #"{ orders(query: "updated_at:>={{updated_since}} AND updated_at:<{{updated_before}} AND status:open") { edges { node { id } } } }"#)
+            #"{ orders(query: "updated_at:>={{updated_since}} AND updated_at:<{{updated_before}} AND status:open") { edges { node { id } } } }"#
+        )
         let prepared = try file.prepare(window: june)
         #expect(
             try rootQueryArgument(prepared.text)
@@ -169,7 +173,9 @@ struct QueryPrepareTests {
             #expect(try rootQueryArgument(file.prepare(window: nil).text) == expected, "\(query)")
         }
         let file = try queryFile(#"{ orders(query: "status:open AND {{window}}") { edges { node { id } } } }"#)
-        #expect(try rootQueryArgument(file.prepare(window: june).text) == "status:open AND updated_at:>='2025-06-01T00:00:00Z' AND updated_at:<'2025-07-01T00:00:00Z'")
+        #expect(
+            try rootQueryArgument(file.prepare(window: june).text)
+                == "status:open AND updated_at:>='2025-06-01T00:00:00Z' AND updated_at:<'2025-07-01T00:00:00Z'")
     }
 
     @Test("{{var:NAME}} values are quoted and escaped: no way out of the search term or the GraphQL string")

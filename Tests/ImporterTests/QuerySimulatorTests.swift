@@ -39,7 +39,8 @@ struct QuerySimulatorTests {
             endpoint: try ShopEndpoint(store: "sim-shop", apiVersion: "2026-01", apiBase: sim.baseURL),
             credentials: .accessToken(Secret(try #require(sim.legacyToken))), logger: logger)
         for (name, window, excluding) in Self.cases {
-            let prepared = try QueryFile.resolve(name, queriesDirectory: bundledQueriesDirectory).prepare(window: window, excludingTypes: excluding)
+            let prepared = try QueryFile.resolve(name, queriesDirectory: bundledQueriesDirectory).prepare(
+                window: window, excludingTypes: excluding)
             switch try await client.trySubmitBulkQuery(query: prepared.text, queryName: name) {
             case .submitted(let operation):
                 let done = await sim.waitForOperation(operation.id)

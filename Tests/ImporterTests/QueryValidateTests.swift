@@ -18,9 +18,11 @@ extension Array where Element == BulkRuleViolation {
 
 @Suite("Query files: bulk rules")
 struct QueryValidateTests {
-    @Test("the bundled queries pass every rule and their mappings agree with them, without warnings", arguments: [
-        "orders", "customers", "reconcile-orders", "reconcile-customers",
-    ])
+    @Test(
+        "the bundled queries pass every rule and their mappings agree with them, without warnings",
+        arguments: [
+            "orders", "customers", "reconcile-orders", "reconcile-customers",
+        ])
     func bundledQueriesAreClean(name: String) throws {
         let file = try QueryFile.resolve(name, queriesDirectory: bundledQueriesDirectory)
         #expect(file.validate(includingWarnings: true) == [])
@@ -149,7 +151,8 @@ struct QueryValidateTests {
 
     @Test("connections whose nodes have no id cannot be in a bulk query")
     func notNode() throws {
-        let v = try queryFile("{ orders { edges { node { id discountApplications { edges { node { allocationMethod } } } } } } }").validate()
+        let v = try queryFile("{ orders { edges { node { id discountApplications { edges { node { allocationMethod } } } } } } }")
+            .validate()
         #expect(v.rules.contains(.notNode))
     }
 
@@ -209,7 +212,8 @@ struct QueryValidateTests {
     @Test("one query operation, without variables")
     func operations() throws {
         #expect(try queryFile("mutation { orders { edges { node { id } } } }").validate().rules == [.operation])
-        #expect(try queryFile("{ orders { edges { node { id } } } }\n{ customers { edges { node { id } } } }").validate().rules == [.operation])
+        #expect(
+            try queryFile("{ orders { edges { node { id } } } }\n{ customers { edges { node { id } } } }").validate().rules == [.operation])
         let vars = try queryFile(#"query($q: String) { orders(query: $q) { edges { node { id } } } }"#).validate()
         #expect(vars.rules == [.variables, .variables])
     }
@@ -222,8 +226,10 @@ struct QueryValidateTests {
         #expect(unknown[0].column == 30)
         #expect(unknown[0].message.contains("{{since}}"))
 
-        let misplaced = try queryFile(#"{ orders(sortKey: UPDATED_AT, reverse: false) { edges { node { id metafield(namespace: "{{var:ns}}", key: "k") { value } } } } }"#)
-            .validate()
+        let misplaced = try queryFile(
+            #"{ orders(sortKey: UPDATED_AT, reverse: false) { edges { node { id metafield(namespace: "{{var:ns}}", key: "k") { value } } } } }"#
+        )
+        .validate()
         #expect(misplaced.rules == [.template])
 
         let quoted = try queryFile(#"{ orders(query: "tag:'{{var:tag}}'") { edges { node { id } } } }"#).validate()
@@ -233,7 +239,8 @@ struct QueryValidateTests {
         let unclosed = try queryFile(#"{ orders(query: "{{window") { edges { node { id } } } }"#).validate()
         #expect(unclosed.rules == [.template])
 
-        let fine = try queryFile(#"{ orders(query: "tag:{{var:tag}} AND updated_at:>={{updated_since}} {{window}}") { edges { node { id } } } }"#)
+        let fine = try queryFile(
+            #"{ orders(query: "tag:{{var:tag}} AND updated_at:>={{updated_since}} {{window}}") { edges { node { id } } } }"#)
         #expect(fine.validate() == [])
     }
 
@@ -313,7 +320,9 @@ struct QueryMappingTests {
         #expect(v[0].message.contains("Order.totalPriceSet.shopMoney.currencyCode"))
         #expect(v[0].message.contains("map it"))
         // Mapping it, or mapping the whole member, fixes it.
-        let fixed = text.replacingOccurrences(of: "#!   totalPriceSet.shopMoney.amount -> total_price", with: "#!   totalPriceSet.shopMoney.amount -> total_price\n#!   totalPriceSet.shopMoney.currencyCode -> currency")
+        let fixed = text.replacingOccurrences(
+            of: "#!   totalPriceSet.shopMoney.amount -> total_price",
+            with: "#!   totalPriceSet.shopMoney.amount -> total_price\n#!   totalPriceSet.shopMoney.currencyCode -> currency")
         #expect(try queryFile(fixed).validate() == [])
         let whole = text.replacingOccurrences(of: "totalPriceSet.shopMoney.amount -> total_price", with: "totalPriceSet -> total_price_set")
         #expect(try queryFile(whole).validate() == [])

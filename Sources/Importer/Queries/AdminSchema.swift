@@ -70,7 +70,8 @@ enum AdminSchema {
         "fulfillmentLineItems": .init(nodeType: "FulfillmentLineItem"),
         "paymentMethods": .init(nodeType: "CustomerPaymentMethod"),
         "storeCreditAccounts": .init(nodeType: "StoreCreditAccount"),
-        "agreements": .init(nodeType: "SalesAgreement", concreteTypes: ["OrderAgreement", "OrderEditAgreement", "RefundAgreement", "ReturnAgreement"]),
+        "agreements": .init(
+            nodeType: "SalesAgreement", concreteTypes: ["OrderAgreement", "OrderEditAgreement", "RefundAgreement", "ReturnAgreement"]),
         // Connections whose nodes do not implement Node: a bulk query cannot contain them.
         "discountApplications": .init(nodeType: "DiscountApplication", isNode: false),
         "shippingLines": .init(nodeType: "ShippingLine", isNode: false),

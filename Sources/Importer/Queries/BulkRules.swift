@@ -41,17 +41,23 @@ struct BulkRules {
         var rules = BulkRules()
         let top = document.selections.mergedFields.filter { $0.name != "__typename" }
         for f in top where f.name == "node" || f.name == "nodes" {
-            rules.add(.topLevelNode, "bulk queries cannot have a top-level `\(f.name)` field; start from a connection such as orders or customers", f)
+            rules.add(
+                .topLevelNode,
+                "bulk queries cannot have a top-level `\(f.name)` field; start from a connection such as orders or customers", f)
         }
         guard let root = top.first(where: { $0.name != "node" && $0.name != "nodes" }) else {
             if top.isEmpty {
                 rules.violations.append(
-                    BulkRuleViolation(.topLevelField, "the query selects nothing; a bulk query has exactly one top-level connection", line: document.line, column: document.column))
+                    BulkRuleViolation(
+                        .topLevelField, "the query selects nothing; a bulk query has exactly one top-level connection", line: document.line,
+                        column: document.column))
             }
             return rules
         }
         for extra in top where extra.responseKey != root.responseKey && extra.name != "node" && extra.name != "nodes" {
-            rules.add(.topLevelField, "a bulk query has exactly one top-level field; \(extra.name) is a second one (run a separate query for it)", extra)
+            rules.add(
+                .topLevelField, "a bulk query has exactly one top-level field; \(extra.name) is a second one (run a separate query for it)",
+                extra)
         }
         guard let kind = classify(root, parent: "QueryRoot"), case .connection = kind else {
             rules.add(
@@ -85,20 +91,25 @@ struct BulkRules {
 
     static func hasConnectionShape(_ selections: [QuerySelection]) -> Bool {
         selections.mergedFields.contains { f in
-            (f.name == "edges" && (f.selections?.mergedFields.contains { $0.name == "node" } ?? false)) || (f.name == "nodes" && f.selections != nil)
+            (f.name == "edges" && (f.selections?.mergedFields.contains { $0.name == "node" } ?? false))
+                || (f.name == "nodes" && f.selections != nil)
         }
     }
 
-    mutating func add(_ rule: BulkRuleViolation.Rule, _ message: String, _ field: QueryField, severity: BulkRuleViolation.Severity = .error) {
+    mutating func add(_ rule: BulkRuleViolation.Rule, _ message: String, _ field: QueryField, severity: BulkRuleViolation.Severity = .error)
+    {
         violations.append(BulkRuleViolation(rule, message, line: field.line, column: field.column, severity: severity))
     }
 
-    mutating func connection(_ field: QueryField, kind: AdminSchema.Kind, derived: Bool, path: [String], depth: Int, parentTypes: [String]?) {
+    mutating func connection(_ field: QueryField, kind: AdminSchema.Kind, derived: Bool, path: [String], depth: Int, parentTypes: [String]?)
+    {
         guard case .connection(let nodeType, let concreteTypes, let isNode) = kind else { return }
         let path = path + [field.name]
         let name = path.joined(separator: ".")
         if !isNode {
-            add(.notNode, "\(name) is a connection of \(nodeType), which has no id (does not implement Node); bulk queries cannot contain it", field)
+            add(
+                .notNode,
+                "\(name) is a connection of \(nodeType), which has no id (does not implement Node); bulk queries cannot contain it", field)
         }
         for argument in field.arguments where Self.paginationArguments.contains(argument.name) {
             violations.append(
@@ -117,7 +128,9 @@ struct BulkRules {
                         nodeSelections += s
                         hasEdges = true
                     } else if e.name == "cursor" {
-                        add(.pagination, "cursor on \(name) is pointless in a bulk query and is left out of the submitted query", e, severity: .warning)
+                        add(
+                            .pagination, "cursor on \(name) is pointless in a bulk query and is left out of the submitted query", e,
+                            severity: .warning)
                     }
                 }
             case "nodes":
@@ -129,7 +142,9 @@ struct BulkRules {
                         sub, severity: .warning)
                 }
             case "pageInfo":
-                add(.pagination, "pageInfo on \(name) is pointless in a bulk query and is left out of the submitted query", sub, severity: .warning)
+                add(
+                    .pagination, "pageInfo on \(name) is pointless in a bulk query and is left out of the submitted query", sub,
+                    severity: .warning)
             default:
                 break
             }
@@ -174,7 +189,8 @@ struct BulkRules {
                     continue
                 }
                 connection(
-                    f, kind: kind, derived: AdminSchema.kind(of: f.name, parent: parent) == nil, path: path, depth: depth + 1, parentTypes: parentTypes)
+                    f, kind: kind, derived: AdminSchema.kind(of: f.name, parent: parent) == nil, path: path, depth: depth + 1,
+                    parentTypes: parentTypes)
             case .list(let type):
                 if Self.hasConnectionShape(f.selections ?? []) {
                     add(.connection, "\(f.name) is a plain list here, not a connection: select its fields directly, without edges/node", f)
@@ -183,7 +199,9 @@ struct BulkRules {
                     (f.selections ?? []).mergedFields, parent: type, path: path + [f.name], depth: depth, insideList: insideList ?? f.name,
                     parentTypes: parentTypes)
             case .object(let type):
-                walk((f.selections ?? []).mergedFields, parent: type, path: path + [f.name], depth: depth, insideList: insideList, parentTypes: parentTypes)
+                walk(
+                    (f.selections ?? []).mergedFields, parent: type, path: path + [f.name], depth: depth, insideList: insideList,
+                    parentTypes: parentTypes)
             }
         }
     }

@@ -36,22 +36,26 @@ struct QueryDocument: Sendable, Equatable {
                 operations.append(o)
             } else {
                 let (l, c) = position(definition.loc)
-                violations.append(BulkRuleViolation(.operation, "a query file holds one query (and fragments), not type definitions", line: l, column: c))
+                violations.append(
+                    BulkRuleViolation(.operation, "a query file holds one query (and fragments), not type definitions", line: l, column: c))
             }
         }
         guard let operation = operations.first else {
-            violations.append(BulkRuleViolation(.operation, "the file has no query: write `{ customers { edges { node { id } } } }`", line: 1, column: 1))
+            violations.append(
+                BulkRuleViolation(.operation, "the file has no query: write `{ customers { edges { node { id } } } }`", line: 1, column: 1))
             return (nil, violations)
         }
         for extra in operations.dropFirst() {
             let (l, c) = position(extra.loc)
-            violations.append(BulkRuleViolation(.operation, "a bulk query file holds exactly one operation; this is another one", line: l, column: c))
+            violations.append(
+                BulkRuleViolation(.operation, "a bulk query file holds exactly one operation; this is another one", line: l, column: c))
         }
         let (line, column) = position(operation.loc)
         if operation.operation != .query {
             violations.append(
                 BulkRuleViolation(
-                    .operation, "bulkOperationRunQuery runs queries only, not a \(operation.operation.rawValue)", line: line, column: column))
+                    .operation, "bulkOperationRunQuery runs queries only, not a \(operation.operation.rawValue)", line: line, column: column
+                ))
         }
         for variable in operation.variableDefinitions {
             let (l, c) = position(variable.loc)
@@ -87,7 +91,8 @@ struct QueryDocument: Sendable, Equatable {
                     out.append(
                         .fragment(
                             QueryFragment(
-                                typeCondition: inline.typeCondition?.name.value, directives: inline.directives.map { GraphQL.print(ast: $0) },
+                                typeCondition: inline.typeCondition?.name.value,
+                                directives: inline.directives.map { GraphQL.print(ast: $0) },
                                 selections: selections(inline.selectionSet, spreading: spreading), line: l, column: c)))
                 } else if let spread = selection as? FragmentSpread {
                     let name = spread.name.value
@@ -99,14 +104,16 @@ struct QueryDocument: Sendable, Equatable {
                     if spreading.contains(name) {
                         violations.append(
                             BulkRuleViolation(
-                                .fragment, "fragment \(name) spreads itself (\((spreading + [name]).joined(separator: " → ")))", line: l, column: c))
+                                .fragment, "fragment \(name) spreads itself (\((spreading + [name]).joined(separator: " → ")))", line: l,
+                                column: c))
                         continue
                     }
                     out.append(
                         .fragment(
                             QueryFragment(
                                 typeCondition: definition.typeCondition.name.value,
-                                directives: spread.directives.map { GraphQL.print(ast: $0) } + definition.directives.map { GraphQL.print(ast: $0) },
+                                directives: spread.directives.map { GraphQL.print(ast: $0) }
+                                    + definition.directives.map { GraphQL.print(ast: $0) },
                                 selections: selections(definition.selectionSet, spreading: spreading + [name]), line: l, column: c,
                                 fromNamedFragment: name)))
                 }
@@ -128,13 +135,15 @@ struct QueryDocument: Sendable, Equatable {
                     if Self.containsVariable(argument.value) {
                         violations.append(
                             BulkRuleViolation(
-                                .variables, "a bulk query is submitted without variables: \(argument.name.value) uses one", line: l, column: c))
+                                .variables, "a bulk query is submitted without variables: \(argument.name.value) uses one", line: l,
+                                column: c))
                     }
                 }
                 arguments.append(QueryArgument(name: argument.name.value, value: value, line: l, column: c))
             }
             return QueryField(
-                alias: field.alias?.value, name: field.name.value, arguments: arguments, directives: field.directives.map { GraphQL.print(ast: $0) },
+                alias: field.alias?.value, name: field.name.value, arguments: arguments,
+                directives: field.directives.map { GraphQL.print(ast: $0) },
                 selections: field.selectionSet.map { selections($0, spreading: spreading) }, line: line, column: column)
         }
 

@@ -21,17 +21,21 @@ extension QueryFile {
         var warnings = violations.filter { !$0.isError }
         if let window {
             guard window.field.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || $0 == "_" }), !window.field.isEmpty else {
-                throw QueryFileError(file: path, message: "the window field '\(window.field)' is not a search field name (such as updated_at)")
+                throw QueryFileError(
+                    file: path, message: "the window field '\(window.field)' is not a search field name (such as updated_at)")
             }
             if let start = window.start, let end = window.end, start >= end {
                 throw QueryFileError(
                     file: path,
-                    message: "the window is empty: start \(QueryWindow.quoted(start, roundingUp: false)) is not before end \(QueryWindow.quoted(end, roundingUp: true))")
+                    message:
+                        "the window is empty: start \(QueryWindow.quoted(start, roundingUp: false)) is not before end \(QueryWindow.quoted(end, roundingUp: true))"
+                )
             }
         }
         guard !excludingTypes.contains(root.nodeType), excludingTypes.isDisjoint(with: root.concreteTypes) else {
             throw QueryFileError(
-                file: path, line: root.field.line, message: "cannot leave out \(root.nodeType): it is the type of the top-level connection \(root.field.name)")
+                file: path, line: root.field.line,
+                message: "cannot leave out \(root.nodeType): it is the type of the top-level connection \(root.field.name)")
         }
 
         // Templates, everywhere a query: string has them.
@@ -41,7 +45,9 @@ extension QueryFile {
         if let effectiveWindow, !filler.usedWindow {
             throw QueryFileError(
                 file: path,
-                message: "a window on \(effectiveWindow.field) was given, but the query has no {{window}} (or {{updated_since}} …) template in a query: argument to put it in")
+                message:
+                    "a window on \(effectiveWindow.field) was given, but the query has no {{window}} (or {{updated_since}} …) template in a query: argument to put it in"
+            )
         }
 
         // Pagination, exclusions, empty selections.

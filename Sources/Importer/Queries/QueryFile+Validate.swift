@@ -46,7 +46,8 @@ extension QueryFile {
                         guard argument.name == "query" else {
                             out.append(
                                 BulkRuleViolation(
-                                    .template, "templates are filled only inside query: search strings, not in \(argument.name):", line: line,
+                                    .template, "templates are filled only inside query: search strings, not in \(argument.name):",
+                                    line: line,
                                     column: column))
                             continue
                         }

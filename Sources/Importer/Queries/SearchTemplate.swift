@@ -32,7 +32,9 @@ enum SearchTemplate: Sendable, Equatable {
         while let open = rest.range(of: "{{") {
             let before = rest[..<open.lowerBound]
             if let stray = before.range(of: "}}") {
-                return .failure(ParseError(message: "'}}' without '{{'", offset: offset + before.distance(from: before.startIndex, to: stray.lowerBound)))
+                return .failure(
+                    ParseError(
+                        message: "'}}' without '{{'", offset: offset + before.distance(from: before.startIndex, to: stray.lowerBound)))
             }
             if !before.isEmpty { pieces.append(.text(String(before))) }
             offset += before.count
@@ -54,7 +56,9 @@ enum SearchTemplate: Sendable, Equatable {
                 if name.hasPrefix("var:") {
                     let variable = String(name.dropFirst(4)).trimmingCharacters(in: .whitespaces)
                     guard isVariableName(variable) else {
-                        return .failure(ParseError(message: "'\(raw)': a variable name is letters, digits and _, starting with a letter or _", offset: offset))
+                        return .failure(
+                            ParseError(
+                                message: "'\(raw)': a variable name is letters, digits and _, starting with a letter or _", offset: offset))
                     }
                     template = .variable(variable)
                 } else {
@@ -66,7 +70,8 @@ enum SearchTemplate: Sendable, Equatable {
             rest = afterOpen[close.upperBound...]
         }
         if let stray = rest.range(of: "}}") {
-            return .failure(ParseError(message: "'}}' without '{{'", offset: offset + rest.distance(from: rest.startIndex, to: stray.lowerBound)))
+            return .failure(
+                ParseError(message: "'}}' without '{{'", offset: offset + rest.distance(from: rest.startIndex, to: stray.lowerBound)))
         }
         if !rest.isEmpty { pieces.append(.text(String(rest))) }
         return .success(pieces)
@@ -81,7 +86,9 @@ enum SearchTemplate: Sendable, Equatable {
     }
 
     static func isVariableName(_ s: String) -> Bool {
-        guard let first = s.unicodeScalars.first, first == "_" || ("a"..."z").contains(first) || ("A"..."Z").contains(first) else { return false }
+        guard let first = s.unicodeScalars.first, first == "_" || ("a"..."z").contains(first) || ("A"..."Z").contains(first) else {
+            return false
+        }
         return s.unicodeScalars.allSatisfy { $0 == "_" || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
     }
 
@@ -123,11 +130,13 @@ enum SearchTemplate: Sendable, Equatable {
                         return .failure(ParseError(message: "\(raw) needs a window on \(field), but none was given", offset: offset))
                     }
                     guard window.field == field else {
-                        return .failure(ParseError(message: "\(raw) needs a window on \(field), but the window is on \(window.field)", offset: offset))
+                        return .failure(
+                            ParseError(message: "\(raw) needs a window on \(field), but the window is on \(window.field)", offset: offset))
                     }
                     guard let date = isStart ? window.start : window.end else {
                         return .failure(
-                            ParseError(message: "\(raw) needs the window's \(isStart ? "start" : "end"), which was not given", offset: offset))
+                            ParseError(
+                                message: "\(raw) needs the window's \(isStart ? "start" : "end"), which was not given", offset: offset))
                     }
                     parts.append(QueryWindow.quoted(date, roundingUp: !isStart))
                 case .variable(let name):
@@ -135,7 +144,8 @@ enum SearchTemplate: Sendable, Equatable {
                         let known = variables.keys.sorted()
                         return .failure(
                             ParseError(
-                                message: "\(raw) has no value (given: \(known.isEmpty ? "none" : known.joined(separator: ", ")))", offset: offset))
+                                message: "\(raw) has no value (given: \(known.isEmpty ? "none" : known.joined(separator: ", ")))",
+                                offset: offset))
                     }
                     guard let quoted = quotedSearchValue(value) else {
                         return .failure(ParseError(message: "the value of \(raw) contains a control character", offset: offset))

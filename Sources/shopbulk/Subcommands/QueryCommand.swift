@@ -54,8 +54,12 @@ struct QueryCheckCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if let since, Self.parseDate(since) == nil { throw ValidationError("--since: cannot read '\(since)' as a date or ISO-8601 date-time") }
-        if let until, Self.parseDate(until) == nil { throw ValidationError("--until: cannot read '\(until)' as a date or ISO-8601 date-time") }
+        if let since, Self.parseDate(since) == nil {
+            throw ValidationError("--since: cannot read '\(since)' as a date or ISO-8601 date-time")
+        }
+        if let until, Self.parseDate(until) == nil {
+            throw ValidationError("--until: cannot read '\(until)' as a date or ISO-8601 date-time")
+        }
         if windowField.isEmpty || !windowField.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || $0 == "_" }) {
             throw ValidationError("--window-field must be a search field name such as updated_at or created_at")
         }
@@ -72,10 +76,13 @@ struct QueryCheckCommand: ParsableCommand {
         let found = queryFile.validate(includingWarnings: true)
         let errors = found.filter(\.isError)
         if !errors.isEmpty {
-            throw fail(found.map { "\(queryFile.path):\($0.line):\($0.column): \($0.isError ? "error" : "warning"): \($0.message)" }, file: queryFile, violations: found)
+            throw fail(
+                found.map { "\(queryFile.path):\($0.line):\($0.column): \($0.isError ? "error" : "warning"): \($0.message)" },
+                file: queryFile, violations: found)
         }
         let window: QueryWindow? =
-            since == nil && until == nil ? nil : QueryWindow(field: windowField, start: since.flatMap(Self.parseDate), end: until.flatMap(Self.parseDate))
+            since == nil && until == nil
+            ? nil : QueryWindow(field: windowField, start: since.flatMap(Self.parseDate), end: until.flatMap(Self.parseDate))
         var excluding = Set(excludeTypes)
         if noLineItems { excluding.insert("LineItem") }
         var values: [String: String] = [:]

@@ -169,11 +169,14 @@ final class RunContext: @unchecked Sendable {
                 continue
             }
             let snapshot = Date(timeIntervalSince1970: floor(Date().timeIntervalSince1970))
-            let start = try await historyStart(resource: resource, field: options.windowField) ?? snapshot.addingTimeInterval(-86_400)
-            let windows = WindowPlanner.split(field: options.windowField, from: start, to: snapshot.addingTimeInterval(1), days: options.windowDays)
+            // Shopify's customer search names the creation date `customer_date`, not `created_at`.
+            let root = try q.prepare(window: nil).rootField
+            let field = root == "customers" && options.windowField == "created_at" ? "customer_date" : options.windowField
+            let start = try await historyStart(resource: root, field: options.windowField) ?? snapshot.addingTimeInterval(-86_400)
+            let windows = WindowPlanner.split(field: field, from: start, to: snapshot.addingTimeInterval(1), days: options.windowDays)
             let parent = try ledger.create(
                 .init(
-                    shopID: shop.id, kind: "full", resource: resource, queryName: q.name, queryHash: q.hash, windowField: options.windowField,
+                    shopID: shop.id, kind: "full", resource: resource, queryName: q.name, queryHash: q.hash, windowField: field,
                     windowStart: Timestamp.text(start), windowEnd: Timestamp.text(snapshot), status: "running"))
             for window in windows {
                 _ = try ledger.create(

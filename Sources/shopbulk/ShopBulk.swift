@@ -13,7 +13,10 @@ struct ShopBulk: AsyncParsableCommand {
             shopbulk creates and starts itself (see `shopbulk db`).
             """,
         version: version,
-        subcommands: [MigrateCommand.self, DBCommand.self, JSONLCommand.self]
+        subcommands: [
+            MigrateCommand.self, DBCommand.self, JSONLCommand.self, LoadCommand.self,
+            ShopCommand.self, LookupCommand.self, StatusCommand.self,
+        ]
     )
 }
 

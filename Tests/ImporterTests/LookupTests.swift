@@ -13,10 +13,12 @@ enum LookupData {
             "__typename": "Customer", "id": "gid://shopify/Customer/\(id)", "firstName": first, "lastName": last,
             "displayName": "\(first) \(last)", "defaultEmailAddress": email.map { ["emailAddress": $0] },
             "defaultPhoneNumber": ["phoneNumber": "+41790000\(id % 1000)"], "state": "ENABLED", "verifiedEmail": true, "taxExempt": false,
-            "locale": "de", "note": "prefers e-mail", "tags": ["vip", "wholesale"], "amountSpent": ["amount": "42.50", "currencyCode": "EUR"],
+            "locale": "de", "note": "prefers e-mail", "tags": ["vip", "wholesale"],
+            "amountSpent": ["amount": "42.50", "currencyCode": "EUR"],
             "numberOfOrders": "3", "lastOrder": nil,
             "defaultAddress": [
-                "company": company.map { $0 as Any } ?? NSNull(), "address1": "Bahnhofstrasse 1", "zip": "8001", "city": "Zürich", "country": "Switzerland",
+                "company": company.map { $0 as Any } ?? NSNull(), "address1": "Bahnhofstrasse 1", "zip": "8001", "city": "Zürich",
+                "country": "Switzerland",
                 "countryCodeV2": "CH",
             ], "createdAt": "2024-01-02T03:04:05Z", "updatedAt": updatedAt,
         ])

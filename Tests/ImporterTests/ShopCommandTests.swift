@@ -47,7 +47,7 @@ struct ShopbulkCLI {
     }
 }
 
-@Suite("shopbulk shop: add, edit, list, enable, disable, remove", .enabled(if: TestEnvironment.databaseTestsEnabled))
+@Suite("shopbulk shop: add, edit, list, enable, disable, remove", .serialized, .enabled(if: TestEnvironment.databaseTestsEnabled))
 struct ShopCommandTests {
     static let token = "shpat_cli_test_secret_7f3a9c1e5b"
     static let clientSecret = "shpss_cli_test_client_secret_42d8e0"
@@ -57,7 +57,9 @@ struct ShopCommandTests {
         try db.connect().query("SELECT coalesce(string_agg(to_jsonb(s)::text, E'\\n'), '') AS t FROM shops s").first?["t"].string ?? ""
     }
 
-    static func expectNoSecret(_ results: [ShopbulkCLI.Result], _ db: TestDatabase, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func expectNoSecret(_ results: [ShopbulkCLI.Result], _ db: TestDatabase, sourceLocation: SourceLocation = #_sourceLocation)
+        throws
+    {
         let table = try shopsTable(db)
         for secret in [token, clientSecret] {
             #expect(!table.contains(secret), "secret in shops", sourceLocation: sourceLocation)
@@ -189,11 +191,15 @@ struct ShopCommandTests {
         #expect(try ShopStore(connection: db.connect()).all().map(\.name) == ["sim"])
 
         // Editing the credentials re-verifies; a bad one leaves the shop as it was.
-        let badEdit = try await ShopbulkCLI(db: db, environment: ["OTHER": "shpat_wrong"]).run(["shop", "edit", "sim", "--token-env", "OTHER"])
+        let badEdit = try await ShopbulkCLI(db: db, environment: ["OTHER": "shpat_wrong"]).run([
+            "shop", "edit", "sim", "--token-env", "OTHER",
+        ])
         #expect(badEdit.status == 1)
         #expect(badEdit.stderr.contains("Nothing was changed"))
         #expect(try ShopStore(connection: db.connect()).find("sim")?.tokenRef == "env:SIM_TOKEN")
-        let goodEdit = try await ShopbulkCLI(db: db, environment: ["OTHER": Self.token]).run(["shop", "edit", "sim", "--token-env", "OTHER"])
+        let goodEdit = try await ShopbulkCLI(db: db, environment: ["OTHER": Self.token]).run([
+            "shop", "edit", "sim", "--token-env", "OTHER",
+        ])
         #expect(goodEdit.status == 0, "\(goodEdit.stderr)")
         #expect(goodEdit.stdout.contains("Connection verified"))
         #expect(try ShopStore(connection: db.connect()).find("sim")?.tokenRef == "env:OTHER")
@@ -230,7 +236,11 @@ struct ShopCommandTests {
         let sim = try await ShopifySimulator.start(
             SimulatorConfig(
                 seed: 1, customers: 5, orders: 5,
-                apps: [.devDashboard(clientId: "cli-client-id", clientSecret: Self.clientSecret, scopes: ["read_customers", "read_orders", "read_all_orders"])]))
+                apps: [
+                    .devDashboard(
+                        clientId: "cli-client-id", clientSecret: Self.clientSecret,
+                        scopes: ["read_customers", "read_orders", "read_all_orders"])
+                ]))
         let db = try TestDatabase()
         let dir = NSTemporaryDirectory() + "shopbulk-secret-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

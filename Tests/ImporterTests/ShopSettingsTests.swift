@@ -50,7 +50,8 @@ struct ShopSettingsTests {
         #expect(message(ShopSettings(tokenRef: token))?.contains("--store is required") == true)
         #expect(message(ShopSettings(store: "halo", clientID: "cid"))?.contains("--client-secret") == true)
         #expect(message(ShopSettings(store: "halo", clientSecretRef: "env:S"))?.contains("--client-id") == true)
-        #expect(message(ShopSettings(store: "halo", tokenRef: token, clientID: "cid", clientSecretRef: "env:S"))?.contains("not both") == true)
+        #expect(
+            message(ShopSettings(store: "halo", tokenRef: token, clientID: "cid", clientSecretRef: "env:S"))?.contains("not both") == true)
         #expect(message(ShopSettings(store: "halo", tokenRef: token), name: "-bad")?.contains("shop name") == true)
         #expect(message(ShopSettings(store: "halo", tokenRef: token), name: "a b")?.contains("shop name") == true)
         // A pasted secret instead of a reference is not echoed.

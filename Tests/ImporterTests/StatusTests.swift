@@ -9,14 +9,20 @@ struct StatusTests {
     @Test("runs, operations in flight, high-water marks and last errors")
     func library() throws {
         let h = try LoaderHarness()
-        try h.load([Lines.order(5001, updatedAt: "2025-06-01T08:00:00Z"), Lines.lineItem(9011, order: 5001), Lines.order(5002, updatedAt: "2025-06-02T08:00:00Z")].joined(separator: "\n"))
+        try h.load(
+            [
+                Lines.order(5001, updatedAt: "2025-06-01T08:00:00Z"), Lines.lineItem(9011, order: 5001),
+                Lines.order(5002, updatedAt: "2025-06-02T08:00:00Z"),
+            ].joined(separator: "\n"))
         let ledger = RunLedger(connection: try h.db.connect())
         let running = try ledger.create(
             .init(
                 shopID: h.shop.id, kind: "full", resource: "orders", queryName: "orders", queryHash: "abc", windowField: "created_at",
                 windowStart: "2025-01-01T00:00:00Z", windowEnd: "2025-02-01T00:00:00Z", status: "running"))
-        try ledger.update(running, ["operation_gid": "gid://shopify/BulkOperation/77", "shopify_status": "RUNNING", "object_count": Int64(1234)])
-        let failed = try ledger.create(.init(shopID: h.shop.id, kind: "delta", resource: "customers", queryName: "customers", queryHash: "def"))
+        try ledger.update(
+            running, ["operation_gid": "gid://shopify/BulkOperation/77", "shopify_status": "RUNNING", "object_count": Int64(1234)])
+        let failed = try ledger.create(
+            .init(shopID: h.shop.id, kind: "delta", resource: "customers", queryName: "customers", queryHash: "def"))
         try ledger.fail(failed, code: "TIMEOUT", message: "the bulk operation timed out; the window is split and retried")
 
         let statuses = try ServiceDeskQueries(connection: h.connection).status(of: [h.shop], runLimit: 10)
@@ -56,9 +62,15 @@ struct StatusTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = dir + "/orders.jsonl"
-        try ([Lines.order(5001, updatedAt: "2025-06-01T08:00:00Z"), Lines.lineItem(9011, order: 5001), Lines.order(5002, updatedAt: "2025-06-02T08:00:00Z")]
+        try
+            ([
+                Lines.order(5001, updatedAt: "2025-06-01T08:00:00Z"), Lines.lineItem(9011, order: 5001),
+                Lines.order(5002, updatedAt: "2025-06-02T08:00:00Z"),
+            ]
             .joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
-        let load = try await cli.run(["load", file, "--shop", "halo", "--query", "orders", "--queries-dir", TestEnvironment.packageRoot + "/queries"])
+        let load = try await cli.run([
+            "load", file, "--shop", "halo", "--query", "orders", "--queries-dir", TestEnvironment.packageRoot + "/queries",
+        ])
         #expect(load.status == 0, "\(load.stderr)")
 
         let table = try await cli.run(["status"])
@@ -74,7 +86,9 @@ struct StatusTests {
         // A failing load shows up under the last errors.
         let bad = dir + "/bad.jsonl"
         try "{\"id\": \"gid://shopify/Order/1\", \"name\": tru}\n".write(toFile: bad, atomically: true, encoding: .utf8)
-        let failed = try await cli.run(["load", bad, "--shop", "halo", "--query", "orders", "--queries-dir", TestEnvironment.packageRoot + "/queries"])
+        let failed = try await cli.run([
+            "load", bad, "--shop", "halo", "--query", "orders", "--queries-dir", TestEnvironment.packageRoot + "/queries",
+        ])
         #expect(failed.status == 1)
 
         let json = try await cli.run(["status", "halo", "--json"])

@@ -103,7 +103,8 @@ public struct ServiceDeskQueries {
                        AND NOT EXISTS (SELECT 1 FROM customers c
                                        WHERE c.shop_id = o.shop_id AND c.id = o.customer_id AND c.deleted_at IS NULL)))
             """
-        let count = try connection.query("SELECT count(*) AS n \(matched)", [shop.id, email, ids], name: "count lookup orders").first?["n"].int ?? 0
+        let count =
+            try connection.query("SELECT count(*) AS n \(matched)", [shop.id, email, ids], name: "count lookup orders").first?["n"].int ?? 0
         var orders: [LookupOrder] = []
         if count > 0 && orderLimit > 0 {
             orders = try connection.query(
@@ -124,11 +125,13 @@ public struct ServiceDeskQueries {
                 """, [shop.id, email, ids, orderLimit], name: "lookup orders"
             ).map { row in
                 LookupOrder(
-                    id: try row["id"].decode(Int64.self), gid: row["gid"].string ?? "", name: row["name"].string, email: row["email"].string,
+                    id: try row["id"].decode(Int64.self), gid: row["gid"].string ?? "", name: row["name"].string,
+                    email: row["email"].string,
                     customerId: row["customer_id"].int64, matchedBy: row["matched_by"].string ?? "customer",
                     createdAt: row["created_at"].string, processedAt: row["processed_at"].string, cancelledAt: row["cancelled_at"].string,
                     financialStatus: row["financial_status"].string, fulfillmentStatus: row["fulfillment_status"].string,
-                    currency: row["currency_code"].string, totalPrice: row["total_price"].string, subtotalPrice: row["subtotal_price"].string,
+                    currency: row["currency_code"].string, totalPrice: row["total_price"].string,
+                    subtotalPrice: row["subtotal_price"].string,
                     totalTax: row["total_tax"].string, totalDiscounts: row["total_discounts"].string,
                     totalShipping: row["total_shipping"].string, totalRefunded: row["total_refunded"].string,
                     currentTotalPrice: row["current_total_price"].string, tags: Self.decodeTags(row["tags"].string), lineItems: [])
@@ -151,7 +154,8 @@ public struct ServiceDeskQueries {
                     LookupLineItem(
                         id: try row["id"].decode(Int64.self), title: row["title"].string, variantTitle: row["variant_title"].string,
                         sku: row["sku"].string, quantity: row["quantity"].int, unitPrice: row["unit_price"].string,
-                        discountedUnitPrice: row["discounted_unit_price"].string, total: row["total"].string, currency: row["currency_code"].string))
+                        discountedUnitPrice: row["discounted_unit_price"].string, total: row["total"].string,
+                        currency: row["currency_code"].string))
             }
             for i in orders.indices {
                 orders[i].lineItems = lines[orders[i].id] ?? []

@@ -87,7 +87,8 @@ extension ServiceDeskQueries {
             ).map { row in
                 HighWaterMark(
                     resource: row["resource"].string ?? "", updatedAt: row["hw_at"].string, id: row["high_water_id"].int64,
-                    lastRunId: row["last_run_id"].int64, fullImportDoneAt: row["full_at"].string, recordedAt: row["recorded_at"].string ?? "",
+                    lastRunId: row["last_run_id"].int64, fullImportDoneAt: row["full_at"].string,
+                    recordedAt: row["recorded_at"].string ?? "",
                     ageSeconds: row["age"].int64 ?? 0)
             }
             return ShopStatus(
@@ -115,9 +116,12 @@ extension ServiceDeskQueries {
                 id: try row["id"].decode(Int64.self), kind: row["kind"].string ?? "", resource: row["resource"].string ?? "",
                 queryName: row["query_name"].string ?? "", windowField: row["window_field"].string, windowStart: row["window_start"].string,
                 windowEnd: row["window_end"].string, attempt: row["attempt"].int ?? 1, status: row["status"].string ?? "",
-                operationGid: row["operation_gid"].string, shopifyStatus: row["shopify_status"].string, objectCount: row["object_count"].int64,
-                fileSize: row["file_size"].int64, bytesDownloaded: row["bytes_downloaded"].int64 ?? 0, rowsLoaded: row["rows_loaded"].int64 ?? 0,
-                rowsRejected: row["rows_rejected"].int64 ?? 0, errorCode: row["error_code"].string, errorMessage: row["error_message"].string,
+                operationGid: row["operation_gid"].string, shopifyStatus: row["shopify_status"].string,
+                objectCount: row["object_count"].int64,
+                fileSize: row["file_size"].int64, bytesDownloaded: row["bytes_downloaded"].int64 ?? 0,
+                rowsLoaded: row["rows_loaded"].int64 ?? 0,
+                rowsRejected: row["rows_rejected"].int64 ?? 0, errorCode: row["error_code"].string,
+                errorMessage: row["error_message"].string,
                 createdAt: row["created_at"].string ?? "", updatedAt: row["updated_at"].string ?? "", ageSeconds: row["age"].int64 ?? 0,
                 idleSeconds: row["idle"].int64 ?? 0)
         }

@@ -19,7 +19,8 @@ extension Shop {
             guard let clientID, let clientSecretRef else {
                 throw ShopifyError(code: .missingSecret, message: "shop '\(name)' has no client ID or client secret reference")
             }
-            return try .clientCredentials(clientID: clientID, secret: try SecretReference(parsing: clientSecretRef), environment: environment)
+            return try .clientCredentials(
+                clientID: clientID, secret: try SecretReference(parsing: clientSecretRef), environment: environment)
         }
     }
 
@@ -27,7 +28,8 @@ extension Shop {
     public func makeClient(
         configuration: ShopifyAdminClient.Configuration = .init(), environment: [String: String]? = nil, logger: Logger
     ) throws(ShopifyError) -> ShopifyAdminClient {
-        ShopifyAdminClient(endpoint: try endpoint(), credentials: try credentials(environment: environment), configuration: configuration, logger: logger)
+        ShopifyAdminClient(
+            endpoint: try endpoint(), credentials: try credentials(environment: environment), configuration: configuration, logger: logger)
     }
 
     /// Connects to the shop and checks that the app holds `read_customers` and `read_orders`
@@ -38,7 +40,8 @@ extension Shop {
     /// Retries are kept short: this is an interactive check, not an import.
     public func verifyAccess(environment: [String: String]? = nil, logger: Logger) async throws -> ShopVerification {
         var configuration = ShopifyAdminClient.Configuration()
-        configuration.retry = RetryPolicy(maxAttempts: 3, maxThrottledRetries: 5, maxTotalTime: .seconds(30), initialBackoff: .milliseconds(500), maxBackoff: .seconds(5))
+        configuration.retry = RetryPolicy(
+            maxAttempts: 3, maxThrottledRetries: 5, maxTotalTime: .seconds(30), initialBackoff: .milliseconds(500), maxBackoff: .seconds(5))
         configuration.requestTimeouts = .init(connect: .seconds(10), lowSpeedTime: .seconds(20), total: .seconds(30))
         let client = try makeClient(configuration: configuration, environment: environment, logger: logger)
         let report = try await client.checkScopes()

@@ -52,7 +52,8 @@ public struct ShopSettings: Sendable, Equatable {
         do {
             return try SecretReference(parsing: "env:" + variable).description
         } catch {
-            throw ShopSettingsError(message: "'\(variable.prefix(60))' is not an environment variable name (letters, digits and _, not starting with a digit)")
+            throw ShopSettingsError(
+                message: "'\(variable.prefix(60))' is not an environment variable name (letters, digits and _, not starting with a digit)")
         }
     }
 
@@ -62,7 +63,10 @@ public struct ShopSettings: Sendable, Equatable {
         throws(ShopSettingsError) -> String
     {
         guard !path.isEmpty, !path.contains("\0") else { throw ShopSettingsError(message: "the secret file path is empty") }
-        let absolute = path.hasPrefix("/") ? path : URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: currentDirectory, isDirectory: true)).standardizedFileURL.path
+        let absolute =
+            path.hasPrefix("/")
+            ? path
+            : URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: currentDirectory, isDirectory: true)).standardizedFileURL.path
         do {
             return try SecretReference(parsing: "file:" + absolute).description
         } catch {
@@ -100,7 +104,9 @@ public struct ShopSettings: Sendable, Equatable {
         }
         if tokenRef != nil && (clientID != nil || clientSecretRef != nil) {
             throw ShopSettingsError(
-                message: "give either a token (--token-env / --token-file) or client credentials (--client-id with --client-secret-env / --client-secret-file), not both")
+                message:
+                    "give either a token (--token-env / --token-file) or client credentials (--client-id with --client-secret-env / --client-secret-file), not both"
+            )
         }
         if let clientID, clientID.trimmingCharacters(in: .whitespaces).isEmpty {
             throw ShopSettingsError(message: "--client-id is empty")
@@ -113,7 +119,9 @@ public struct ShopSettings: Sendable, Equatable {
         guard store != nil else { throw ShopSettingsError(message: "--store is required (e.g. --store halo for halo.myshopify.com)") }
         if tokenRef == nil && clientID == nil && clientSecretRef == nil {
             throw ShopSettingsError(
-                message: "no credentials: give --token-env VAR or --token-file PATH (legacy custom app), or --client-id ID with --client-secret-env VAR or --client-secret-file PATH (Dev Dashboard app)")
+                message:
+                    "no credentials: give --token-env VAR or --token-file PATH (legacy custom app), or --client-id ID with --client-secret-env VAR or --client-secret-file PATH (Dev Dashboard app)"
+            )
         }
         if clientID != nil && clientSecretRef == nil {
             throw ShopSettingsError(message: "--client-id needs --client-secret-env VAR or --client-secret-file PATH")
@@ -169,13 +177,17 @@ public struct ShopSettings: Sendable, Equatable {
         if let importLineItems { shop.importLineItems = importLineItems }
         if let customersAs { shop.customersAs = customersAs }
         if let apiVersion {
-            do { shop.apiVersion = try APIVersion(apiVersion).description } catch { throw ShopSettingsError(message: "--api-version: \(error.message)") }
+            do { shop.apiVersion = try APIVersion(apiVersion).description } catch {
+                throw ShopSettingsError(message: "--api-version: \(error.message)")
+            }
         }
         switch apiBase {
         case .unchanged: break
         case .clear: shop.apiBase = nil
         case .set(let base):
-            do { shop.apiBase = try ShopEndpoint.validateBaseURL(base) } catch { throw ShopSettingsError(message: "--api-base: \(error.message)") }
+            do { shop.apiBase = try ShopEndpoint.validateBaseURL(base) } catch {
+                throw ShopSettingsError(message: "--api-base: \(error.message)")
+            }
         }
         if let enabled { shop.enabled = enabled }
         return shop

@@ -57,7 +57,9 @@ struct LookupCommand: AsyncParsableCommand {
             if let phone = p.phone { facts.append("phone \(phone)") }
             if let state = p.state { facts.append("state \(state)") }
             if let n = p.numberOfOrders { facts.append("\(n) orders") }
-            if let spent = p.amountSpent { facts.append("spent \(spent) \(p.amountSpentCurrency ?? "")".trimmingCharacters(in: .whitespaces)) }
+            if let spent = p.amountSpent {
+                facts.append("spent \(spent) \(p.amountSpentCurrency ?? "")".trimmingCharacters(in: .whitespaces))
+            }
             if !facts.isEmpty { out += "  " + facts.joined(separator: ", ") + "\n" }
             if let address = p.address { out += "  address: \(address)\n" }
             if !p.tags.isEmpty { out += "  tags: \(p.tags.joined(separator: ", "))\n" }

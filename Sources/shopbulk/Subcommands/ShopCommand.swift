@@ -22,31 +22,45 @@ struct ShopSettingsOptions: ParsableArguments {
     @Option(help: "The store: halo or halo.myshopify.com (the myshopify.com name, not a custom domain).")
     var store: String?
 
-    @Option(name: .customLong("token-env"), help: ArgumentHelp("Legacy custom app: the environment variable holding the Admin API access token.", valueName: "VAR"))
+    @Option(
+        name: .customLong("token-env"),
+        help: ArgumentHelp("Legacy custom app: the environment variable holding the Admin API access token.", valueName: "VAR"))
     var tokenEnv: String?
 
-    @Option(name: .customLong("token-file"), help: ArgumentHelp("Legacy custom app: a file holding the Admin API access token.", valueName: "PATH"))
+    @Option(
+        name: .customLong("token-file"),
+        help: ArgumentHelp("Legacy custom app: a file holding the Admin API access token.", valueName: "PATH"))
     var tokenFile: String?
 
-    @Option(name: .customLong("client-id"), help: ArgumentHelp("Dev Dashboard app: its client ID (client-credentials grant).", valueName: "ID"))
+    @Option(
+        name: .customLong("client-id"), help: ArgumentHelp("Dev Dashboard app: its client ID (client-credentials grant).", valueName: "ID"))
     var clientID: String?
 
-    @Option(name: .customLong("client-secret-env"), help: ArgumentHelp("Dev Dashboard app: the environment variable holding the client secret.", valueName: "VAR"))
+    @Option(
+        name: .customLong("client-secret-env"),
+        help: ArgumentHelp("Dev Dashboard app: the environment variable holding the client secret.", valueName: "VAR"))
     var clientSecretEnv: String?
 
-    @Option(name: .customLong("client-secret-file"), help: ArgumentHelp("Dev Dashboard app: a file holding the client secret.", valueName: "PATH"))
+    @Option(
+        name: .customLong("client-secret-file"),
+        help: ArgumentHelp("Dev Dashboard app: a file holding the client secret.", valueName: "PATH"))
     var clientSecretFile: String?
 
     @Flag(name: .customLong("line-items"), inversion: .prefixedNo, help: "Import the line items of each order (default: on).")
     var lineItems: Bool?
 
-    @Option(name: .customLong("customers-as"), help: "Present Shopify customers as contacts (people) or customer accounts (default: contact).")
+    @Option(
+        name: .customLong("customers-as"), help: "Present Shopify customers as contacts (people) or customer accounts (default: contact).")
     var customersAs: Shop.CustomersAs?
 
     @Option(name: .customLong("api-version"), help: "The Admin API version, YYYY-MM or unstable (default: 2026-01).")
     var apiVersion: String?
 
-    @Option(name: .customLong("api-base"), help: ArgumentHelp("Override https://STORE.myshopify.com, e.g. http://127.0.0.1:PORT for the simulator (http:// only for loopback).", valueName: "URL"))
+    @Option(
+        name: .customLong("api-base"),
+        help: ArgumentHelp(
+            "Override https://STORE.myshopify.com, e.g. http://127.0.0.1:PORT for the simulator (http:// only for loopback).",
+            valueName: "URL"))
     var apiBase: String?
 
     /// The settings, checked on their own (no database, no network). Argument errors are `ValidationError`s.
@@ -58,10 +72,12 @@ struct ShopSettingsOptions: ParsableArguments {
         return try usage {
             var s = ShopSettings()
             s.store = store
-            s.tokenRef = try tokenEnv.map { v throws(ShopSettingsError) in try ShopSettings.environmentReference(v) }
+            s.tokenRef =
+                try tokenEnv.map { v throws(ShopSettingsError) in try ShopSettings.environmentReference(v) }
                 ?? tokenFile.map { p throws(ShopSettingsError) in try ShopSettings.fileReference(p) }
             s.clientID = clientID
-            s.clientSecretRef = try clientSecretEnv.map { v throws(ShopSettingsError) in try ShopSettings.environmentReference(v) }
+            s.clientSecretRef =
+                try clientSecretEnv.map { v throws(ShopSettingsError) in try ShopSettings.environmentReference(v) }
                 ?? clientSecretFile.map { p throws(ShopSettingsError) in try ShopSettings.fileReference(p) }
             s.importLineItems = lineItems
             s.customersAs = customersAs
@@ -89,7 +105,9 @@ func verifyShop(_ shop: Shop, context: Context, action: String) async throws -> 
         return verification
     } catch {
         throw ShopError(
-            message: "cannot verify shop '\(shop.name)' (\(shop.storeDomain)): \(error)\nNothing was \(action). Fix the credentials or the app's scopes, or skip the check with --no-verify.")
+            message:
+                "cannot verify shop '\(shop.name)' (\(shop.storeDomain)): \(error)\nNothing was \(action). Fix the credentials or the app's scopes, or skip the check with --no-verify."
+        )
     }
 }
 
@@ -157,7 +175,9 @@ extension ShopCommand {
             }
             print("Added shop '\(saved.name)': \(saved.storeDomain), \(saved.authSummary)\(saved.enabled ? "" : ", disabled").")
             if let verification {
-                print("Connection verified (\(verification.endpoint)); scopes: \(verification.grantedScopes.sorted().joined(separator: ", ")).")
+                print(
+                    "Connection verified (\(verification.endpoint)); scopes: \(verification.grantedScopes.sorted().joined(separator: ", "))."
+                )
             } else {
                 print("Not verified (--no-verify).")
             }
@@ -213,7 +233,8 @@ extension ShopCommand {
             var verification: ShopVerification?
             if !differences.isEmpty {
                 let connectionChanged =
-                    updated.storeDomain != current.storeDomain || updated.authMethod != current.authMethod || updated.tokenRef != current.tokenRef
+                    updated.storeDomain != current.storeDomain || updated.authMethod != current.authMethod
+                    || updated.tokenRef != current.tokenRef
                     || updated.clientID != current.clientID || updated.clientSecretRef != current.clientSecretRef
                     || updated.apiBase != current.apiBase
                 if connectionChanged && !noVerify {
@@ -273,7 +294,8 @@ extension ShopCommand {
             table.maxCellWidth = 300
             for s in shops {
                 table.append([
-                    s.name, s.storeDomain, s.authSummary, s.enabled ? "yes" : "no", s.importLineItems ? "yes" : "no", s.customersAs.rawValue,
+                    s.name, s.storeDomain, s.authSummary, s.enabled ? "yes" : "no", s.importLineItems ? "yes" : "no",
+                    s.customersAs.rawValue,
                     s.apiVersion, s.apiBase,
                 ])
             }
@@ -339,7 +361,9 @@ extension ShopCommand {
                 "\(counts.customers) customers, \(counts.orders) orders, \(counts.orderLines) order lines, \(counts.otherRecords) other records, \(counts.runs) runs"
             guard yes else {
                 throw ShopError(
-                    message: "removing shop '\(name)' deletes it and all data imported for it (\(what)) through ON DELETE CASCADE; run again with --yes to confirm, or use `shopbulk shop disable \(name)` to keep the data")
+                    message:
+                        "removing shop '\(name)' deletes it and all data imported for it (\(what)) through ON DELETE CASCADE; run again with --yes to confirm, or use `shopbulk shop disable \(name)` to keep the data"
+                )
             }
             try store.remove(shop)
             if output.json {

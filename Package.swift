@@ -66,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "shopbulk",
             dependencies: [
-                "Importer", "ShopifySimulator",
+                "Importer", "ShopifyAdmin", "ShopifySimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -14,7 +14,8 @@ struct ShopBulk: AsyncParsableCommand {
             """,
         version: version,
         subcommands: [
-            MigrateCommand.self, DBCommand.self, JSONLCommand.self, LoadCommand.self,
+            MigrateCommand.self, DBCommand.self, LoadCommand.self, ImportCommand.self, RunCommand.self, CancelCommand.self,
+            DemoCommand.self, JSONLCommand.self,
             ShopCommand.self, LookupCommand.self, StatusCommand.self,
         ]
     )

@@ -35,8 +35,9 @@ final class StatusLog: @unchecked Sendable {
 
     @Test func reportsCreatedRunningAndCountsWhileRunning() async throws {
         try await withSimulator(configure: { c in
-            c.speed = .duration(1.0)
-            c.startDelay = 0.2
+            c.speed = .duration(1.5)
+            // Long enough that the first poll sees CREATED even on a loaded two-core CI machine.
+            c.startDelay = 1.5
         }) { h in
             let client = try h.client()
             let log = StatusLog()

@@ -34,8 +34,11 @@ public struct LocalPostgres: Sendable {
     var logFile: String { home + "/postgres.log" }
 
     /// The libpq connection string for the embedded database.
-    public var connectionString: String {
-        "postgresql:///\(Self.databaseName)?host=\(socketDirectory)&port=\(Self.port)&user=\(Self.userName)"
+    public var connectionString: String { connectionString(database: Self.databaseName) }
+
+    /// The libpq connection string for another database of the embedded cluster.
+    public func connectionString(database: String) -> String {
+        "postgresql:///\(database)?host=\(socketDirectory)&port=\(Self.port)&user=\(Self.userName)"
     }
 
     /// Whether the cluster has been created.

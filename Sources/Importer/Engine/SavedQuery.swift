@@ -1,0 +1,209 @@
+import Foundation
+import JSONL
+import Postgres
+import ShopifyAdmin
+
+/// Where a saved query's result goes.
+public enum SavedQueryDestination: Sendable {
+    /// The JSONL file as Shopify produced it.
+    case file(String)
+    /// A generic table `(shop_id, gid, type, parent_gid, data jsonb, run_id, imported_at)`, created if missing.
+    case table(String)
+}
+
+/// What a saved query did.
+public struct SavedQueryReport: Sendable {
+    public var runID: Int64
+    public var operation: String
+    public var lines: Int
+    public var bytes: Int64
+    public var rows: Int
+    public var seconds: Double
+}
+
+extension ImportEngine {
+    /// Runs any bulk-valid query file for a shop, into a JSONL file or a generic table.
+    public func runSaved(_ query: QueryFile, shop name: String, into destination: SavedQueryDestination, variables: [String: String] = [:])
+        async throws -> SavedQueryReport
+    {
+        let started = Date()
+        let connection = try connect()
+        let shop = try ShopStore(connection: connection).require(name)
+        let client = try connector.client(for: shop)
+        let prepared = try query.prepare(window: nil, variables: variables)
+        if case .table(let table) = destination {
+            guard Mapping.isIdentifier(table) else {
+                throw ShopError(message: "'\(table)' is not a valid table name (lower-case letters, digits and _; starting with a letter)")
+            }
+        }
+        let ledger = RunLedger(connection: connection)
+        let runID = try ledger.create(
+            .init(shopID: shop.id, kind: "saved", resource: prepared.rootField, queryName: query.name, queryHash: query.hash, status: "submitting"))
+        do {
+            progress.update(runID, label: "\(shop.name) \(query.name)") { $0.status = "submitting" }
+            let operation = try await client.submitBulkQuery(query: prepared.text, groupObjects: false, queryName: query.path)
+            try ledger.update(runID, ["status": "submitted", "operation_gid": operation.id, "submitted_at": Timestamp.text(started)])
+            let done = try await client.waitForCompletion(id: operation.id) { [progress] op in
+                progress.update(runID, label: "") {
+                    $0.status = op.status.rawValue.lowercased()
+                    $0.objects = op.objectCount
+                    $0.fileSize = op.fileSize
+                }
+            }
+            try ledger.update(
+                runID, ["status": "downloading", "result_url": done.url, "object_count": done.objectCount, "file_size": done.fileSize])
+            var lines = 0
+            var bytes: Int64 = 0
+            var rows = 0
+            switch destination {
+            case .file(let path):
+                let sink = try FileSink(path: path)
+                if let url = done.url {
+                    let summary = try await client.download(url: url, fileSize: done.fileSize) { chunk in try sink.write(chunk) }
+                    bytes = summary.bytesDelivered
+                }
+                lines = try sink.close()
+                rows = lines
+            case .table(let table):
+                let loadConnection = try connect()
+                let loader = GenericTableLoader(table: table)
+                try loader.begin(on: loadConnection)
+                if let url = done.url {
+                    let summary = try await client.download(url: url, fileSize: done.fileSize) { chunk in try loader.feed(chunk) }
+                    bytes = summary.bytesDelivered
+                }
+                (lines, rows) = try loader.finish(shopID: shop.id, runID: runID)
+            }
+            try ledger.update(runID, ["status": "loaded", "rows_loaded": rows, "bytes_downloaded": bytes, "loaded_at": Timestamp.text(Date())])
+            progress.update(runID, label: "") {
+                $0.status = "loaded"
+                $0.rows = rows
+                $0.bytes = bytes
+            }
+            return SavedQueryReport(runID: runID, operation: operation.id, lines: lines, bytes: bytes, rows: rows, seconds: Date().timeIntervalSince(started))
+        } catch {
+            try? ledger.fail(runID, code: (error as? ShopifyError)?.code.rawValue, message: "\(error)")
+            throw error
+        }
+    }
+}
+
+/// Writes a download to a file (via a temporary name, renamed when complete) and counts its lines.
+final class FileSink: @unchecked Sendable {
+    let path: String
+    let temporary: String
+    let fd: Int32
+    var lines = 0
+
+    init(path: String) throws {
+        self.path = path
+        temporary = path + ".partial"
+        fd = open(temporary, O_CREAT | O_TRUNC | O_WRONLY, 0o644)
+        guard fd >= 0 else { throw ShopError(message: "cannot write \(temporary): \(String(cString: strerror(errno)))") }
+    }
+
+    func write(_ chunk: UnsafeRawBufferPointer) throws {
+        guard let base = chunk.baseAddress else { return }
+        var offset = 0
+        while offset < chunk.count {
+            let n = Glibc.write(fd, base + offset, chunk.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ShopError(message: "writing \(temporary) failed: \(String(cString: strerror(errno)))")
+            }
+            offset += n
+        }
+        lines += chunk.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+    }
+
+    /// Closes and renames into place; returns the number of lines.
+    func close() throws -> Int {
+        fsync(fd)
+        Glibc.close(fd)
+        guard rename(temporary, path) == 0 else { throw ShopError(message: "cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))") }
+        return lines
+    }
+}
+
+/// Loads any bulk result into a generic table keyed by (shop_id, gid): type, parent gid and the whole
+/// line as jsonb. Validates every line; one transaction.
+final class GenericTableLoader: @unchecked Sendable {
+    let table: String
+    private var connection: PostgresConnection?
+    private var parser = JSONLParser(plan: try! FieldPlan(paths: ["id", "__typename", "__parentId"]))
+    private var buffer = CopyTextBuffer(capacity: 4 << 20)
+    private var lines = 0
+
+    init(table: String) { self.table = table }
+
+    func begin(on connection: PostgresConnection) throws {
+        self.connection = connection
+        try connection.execute(
+            """
+            CREATE TABLE IF NOT EXISTS \(quoteIdent(table)) (
+                shop_id bigint NOT NULL REFERENCES shops (id) ON DELETE CASCADE,
+                gid text NOT NULL,
+                type text NOT NULL,
+                parent_gid text,
+                data jsonb NOT NULL,
+                run_id bigint,
+                imported_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (shop_id, gid)
+            )
+            """, name: "create saved-query table")
+        try connection.execute("BEGIN", name: "begin saved-query load")
+        try connection.execute("CREATE TEMP TABLE sb_generic (gid text, type text, parent_gid text, data jsonb, line bigint) ON COMMIT DROP", name: "create staging")
+    }
+
+    func feed(_ chunk: UnsafeRawBufferPointer) throws {
+        try parser.feed(chunk) { line in try self.take(line) }
+    }
+
+    private func take(_ line: borrowing JSONLLine) throws {
+        lines = line.number
+        let id = line[0]
+        guard id.kind == .string, let gid = GID(id.bytes) else {
+            throw LoadError(code: .badRecord, source: "saved query result", line: line.number, byteOffset: line.byteOffset, reason: "a line without a Shopify GID in \"id\"")
+        }
+        _ = buffer.field(id.bytes)
+        let typename = line[1]
+        _ = buffer.field(typename.kind == .string ? typename.bytes : gid.type)
+        let parent = line[2]
+        if parent.kind == .string { _ = buffer.field(parent.bytes) } else { buffer.null() }
+        if RowEncoder.containsEscapedNul(line.bytes) {
+            throw LoadError(code: .badRecord, source: "saved query result", line: line.number, byteOffset: line.byteOffset, reason: "the line contains \\u0000, which jsonb cannot store")
+        }
+        _ = buffer.field(line.bytes)
+        buffer.beginField()
+        RowEncoder.appendDecimal(line.number, into: &buffer)
+        buffer.endRow()
+        if buffer.count >= 4 << 20 { try flush() }
+    }
+
+    private func flush() throws {
+        guard buffer.count > 0, let connection else { return }
+        try connection.copyFrom("COPY sb_generic FROM STDIN", name: "copy saved-query rows") { writer in try writer.send(buffer) }
+        buffer.reset(shrinkTo: 4 << 20)
+    }
+
+    func finish(shopID: Int64, runID: Int64) throws -> (lines: Int, rows: Int) {
+        guard let connection else { return (0, 0) }
+        do {
+            try parser.finish { line in try self.take(line) }
+            try flush()
+            let rows = try connection.query(
+                """
+                INSERT INTO \(quoteIdent(table)) (shop_id, gid, type, parent_gid, data, run_id)
+                SELECT DISTINCT ON (gid) $1, gid, type, parent_gid, data, $2::bigint FROM sb_generic ORDER BY gid, line DESC
+                ON CONFLICT (shop_id, gid) DO UPDATE SET type = EXCLUDED.type, parent_gid = EXCLUDED.parent_gid, data = EXCLUDED.data,
+                    run_id = EXCLUDED.run_id, imported_at = now()
+                """, [shopID, runID], name: "upsert saved-query rows"
+            ).affectedRows
+            try connection.execute("COMMIT", name: "commit saved-query load")
+            return (lines, rows)
+        } catch {
+            _ = try? connection.execute("ROLLBACK", name: "roll back saved-query load")
+            throw error
+        }
+    }
+}

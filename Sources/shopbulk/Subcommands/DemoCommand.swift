@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import Importer
+import Logging
+import Migrations
+import Postgres
+import ShopifyAdmin
+import ShopifySimulator
+
+/// `shopbulk demo`: the whole tool against the bundled simulator and the embedded database.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run a full import of a simulated shop into a local PostgreSQL, change some records, run a delta, and show what was loaded.",
+        discussion: """
+            Starts the Shopify simulator in-process on 127.0.0.1 and, unless --database-url / DATABASE_URL is
+            given, the embedded PostgreSQL cluster (database shopbulk_demo, recreated on every run). Registers
+            the simulated shop as "demo", runs `import --full`, touches, adds and deletes records in the
+            simulator, runs `import --delta` and `import --reconcile`, and prints rows and rows/s.
+            """)
+
+    @Option(help: "Customers in the simulated shop.")
+    var customers = 5_000
+    @Option(help: "Orders in the simulated shop (about 2.5 line items each).")
+    var orders = 20_000
+    @Option(help: "Seed of the simulated shop.")
+    var seed: UInt64 = 42
+
+    @OptionGroup var queries: QueryOptions
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let logger = output.makeLogger()
+        var quiet = logger
+        if output.logLevel == nil { quiet.logLevel = .warning }
+        // The database: a dedicated, fresh database in the embedded cluster unless one is given.
+        let url: String
+        if let explicit = database.databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"], !explicit.isEmpty {
+            url = explicit
+        } else {
+            let local = LocalPostgres(home: database.dataDirectory, logger: logger)
+            try local.ensureRunning()
+            let admin = try PostgresConnection(local.connectionString)
+            try admin.execute("DROP DATABASE IF EXISTS shopbulk_demo WITH (FORCE)", name: "drop demo database")
+            try admin.execute("CREATE DATABASE shopbulk_demo", name: "create demo database")
+            url = local.connectionString(database: "shopbulk_demo")
+        }
+        let connection = try PostgresConnection(url)
+        try Migrator(directory: try database.migrationsPath(), logger: quiet).apply(on: connection)
+
+        say("Starting the Shopify simulator (\(customers) customers, \(orders) orders, seed \(seed))…")
+        var config = SimulatorConfig(seed: seed, customers: customers, orders: orders)
+        config.apps = [.legacy()]
+        let sim = try await ShopifySimulator.start(config)
+        defer { Task { await sim.stop() } }
+        setenv("SHOPBULK_DEMO_TOKEN", sim.legacyToken ?? "", 1)
+        let shops = ShopStore(connection: connection)
+        if let old = try shops.find("demo") { try shops.remove(old) }
+        _ = try shops.add(
+            Shop(name: "demo", storeDomain: sim.shopDomain, authMethod: .token, tokenRef: "env:SHOPBULK_DEMO_TOKEN", apiBase: sim.baseURL))
+        say("Registered shop \"demo\" (\(sim.shopDomain) at \(sim.baseURL)); database \(redact(url)).")
+
+        var configuration = ShopifyAdminClient.Configuration()
+        configuration.polling = BulkPollingPolicy(initialInterval: .milliseconds(200), maximumInterval: .seconds(2))
+        let progress = ProgressBoard(live: !output.json && isatty(2) == 1, logger: quiet)
+        let engine = ImportEngine(
+            databaseURL: url, queriesDirectory: queries.queriesDirectory, connector: ShopConnector(configuration: configuration, logger: quiet),
+            progress: progress, logger: quiet)
+
+        var options = ImportOptions()
+        options.windowDays = 180
+        say("\n1. Full import (windows of \(Int(options.windowDays)) days, up to 5 bulk operations at once)")
+        let full = try await engine.run(shop: "demo", mode: .full, options: options)
+        ImportCommand.printReports([full], json: false)
+
+        let touched = sim.touch(orders: 25, customers: 10)
+        let added = sim.add(orders: 5, customers: 2)
+        let deleted = sim.delete(orders: 3)
+        say(
+            "\n2. In the simulator: touched \(touched.orderIds.count) orders and \(touched.customerIds.count) customers, added \(added.orderIds.count) orders and \(added.customerIds.count) customers, deleted \(deleted.orderIds.count) orders"
+        )
+        try await Task.sleep(for: .milliseconds(1100))
+        say("\n3. Delta import (from the high-water mark minus 5 minutes)")
+        let delta = try await engine.run(shop: "demo", mode: .delta, options: options)
+        ImportCommand.printReports([delta], json: false)
+
+        var reconcile: ImportReport?
+        let queriesDir = try ResourceLocator.directory(named: "queries", explicit: queries.queriesDirectory)
+        if FileManager.default.fileExists(atPath: queriesDir + "/reconcile-orders.graphql") {
+            say("\n4. Reconcile deletions (id-only export)")
+            reconcile = try await engine.run(shop: "demo", mode: .reconcile, options: options)
+            ImportCommand.printReports([reconcile!], json: false)
+        }
+        progress.finish()
+
+        let counts = try connection.query(
+            """
+            SELECT (SELECT count(*) FROM customers) AS customers, (SELECT count(*) FROM orders) AS orders,
+                   (SELECT count(*) FROM order_lines) AS lines, (SELECT count(*) FROM orders WHERE deleted_at IS NOT NULL) AS deleted
+            """
+        ).first!
+        let sample = try connection.query(
+            """
+            SELECT c.full_name, c.email, o.currency_code AS currency, count(o.order_id) AS n, sum(o.total_price)::text AS spent
+            FROM contacts c JOIN order_history o ON o.shop_id = c.shop_id AND o.customer_id = c.contact_id
+            WHERE c.email IS NOT NULL GROUP BY 1, 2, 3 ORDER BY count(o.order_id) DESC, 2 LIMIT 3
+            """)
+        let totalRows = full.rowsLoaded + delta.rowsLoaded
+        let totalSeconds = full.seconds + delta.seconds
+        if output.json {
+            printJSON([
+                "full": ["rows": full.rowsLoaded, "seconds": full.seconds, "rows_per_second": Int(Double(full.rowsLoaded) / max(full.seconds, 0.001)), "operations": full.operationsSubmitted],
+                "delta": ["rows": delta.rowsLoaded, "seconds": delta.seconds, "operations": delta.operationsSubmitted],
+                "marked_deleted": reconcile?.markedDeleted ?? [:],
+                "tables": ["customers": counts["customers"].int ?? 0, "orders": counts["orders"].int ?? 0, "order_lines": counts["lines"].int ?? 0],
+            ])
+            return
+        }
+        print("\nSummary")
+        print("  full import:  \(full.rowsLoaded) rows in \(String(format: "%.1f", full.seconds)) s = \(Int(Double(full.rowsLoaded) / max(full.seconds, 0.001))) rows/s (\(full.operationsSubmitted) bulk operations)")
+        print("  delta import: \(delta.rowsLoaded) rows in \(String(format: "%.1f", delta.seconds)) s (\(delta.operationsSubmitted) bulk operations)")
+        if let reconcile { print("  reconcile:    \(reconcile.markedDeleted.values.reduce(0, +)) rows marked deleted") }
+        print("  tables: customers \(counts["customers"].int ?? 0), orders \(counts["orders"].int ?? 0) (\(counts["deleted"].int ?? 0) marked deleted), order_lines \(counts["lines"].int ?? 0)")
+        print("  top contacts by orders:")
+        for row in sample {
+            print("    \(row["full_name"].string ?? "?") <\(row["email"].string ?? "")>: \(row["n"].int ?? 0) orders, \(row["spent"].string ?? "0") \(row["currency"].string ?? "")")
+        }
+        print("\nTry: psql \"\(url)\" -c 'SELECT * FROM contacts LIMIT 5'")
+    }
+
+    func say(_ text: String) {
+        if !output.json { print(text) }
+    }
+
+    func redact(_ url: String) -> String {
+        guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://") else { return url }
+        return String(url[..<scheme.upperBound]) + "…" + String(url[at...])
+    }
+}

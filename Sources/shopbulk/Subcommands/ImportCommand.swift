@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import Importer
+import Logging
+import ShopifyAdmin
+
+/// Options shared by the commands that talk to Shopify.
+struct ShopifyOptions: ParsableArguments {
+    @Option(name: .customLong("poll-interval"), help: "First polling interval in seconds; it grows with an operation's age (default 1).")
+    var pollInterval: Double = 1
+
+    @Option(name: .customLong("max-poll-interval"), help: "Longest polling interval in seconds (default 30).")
+    var maxPollInterval: Double = 30
+
+    func validate() throws {
+        if pollInterval <= 0 || maxPollInterval < pollInterval { throw ValidationError("poll intervals must be > 0 and --max-poll-interval ≥ --poll-interval") }
+    }
+
+    func connector(logger: Logger) -> ShopConnector {
+        var configuration = ShopifyAdminClient.Configuration()
+        configuration.polling = BulkPollingPolicy(
+            initialInterval: .milliseconds(Int64(pollInterval * 1000)), maximumInterval: .milliseconds(Int64(maxPollInterval * 1000)))
+        return ShopConnector(configuration: configuration, logger: logger)
+    }
+}
+
+/// `shopbulk import SHOP --full|--delta|--reconcile` (or `--all` enabled shops).
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import a shop: the full history (--full), what changed since the last import (--delta), or deletions (--reconcile).",
+        discussion: """
+            --full splits the shop's history into windows and runs up to the API version's number of bulk
+            operations at once (5 from 2026-01); a window that fails with TIMEOUT is split in two. Every
+            operation is recorded in sync_runs before it is submitted, so running the same command again
+            after a crash resumes: running operations are polled, finished ones downloaded, loaded windows
+            skipped. --delta starts at the committed high-water mark minus --overlap-minutes. A lock keeps
+            two imports of one shop from running at once.
+            """)
+
+    @Argument(help: "The shop to import (omit with --all).")
+    var shop: String?
+
+    @Flag(help: "Run for every enabled shop.")
+    var all = false
+
+    @Flag(help: "Initial migration of the whole history.")
+    var full = false
+    @Flag(help: "Only what changed since the committed high-water mark.")
+    var delta = false
+    @Flag(help: "Mark rows Shopify no longer has as deleted (id-only export).")
+    var reconcile = false
+
+    @Option(name: .customLong("window-field"), help: "Window field of a full import: created_at (default) or updated_at.")
+    var windowField = "created_at"
+    @Option(name: .customLong("window-days"), help: "Days per window of a full import (default 30).")
+    var windowDays: Double = 30
+    @Option(help: "Start of history for a full import (ISO 8601; default: the oldest record).")
+    var since: String?
+    @Option(name: .customLong("overlap-minutes"), help: "How far before the high-water mark a delta starts (default 5).")
+    var overlapMinutes: Double = 5
+    @Option(help: "Bulk operations at once (default: 5 on API 2026-01+, else 1).")
+    var concurrency: Int?
+    @Option(name: .customLong("max-rejects"), help: "Bad lines a load may skip (default 0).")
+    var maxRejects = 0
+    @Option(help: "Comma-separated resources (query files) to import (default customers,orders).")
+    var resources = "customers,orders"
+
+    @OptionGroup var shopify: ShopifyOptions
+    @OptionGroup var queries: QueryOptions
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    var mode: ImportMode { full ? .full : reconcile ? .reconcile : .delta }
+
+    func validate() throws {
+        guard [full, delta, reconcile].filter({ $0 }).count == 1 else { throw ValidationError("give exactly one of --full, --delta, --reconcile") }
+        guard (shop != nil) != all else { throw ValidationError("give a shop name or --all, not both") }
+        guard ["created_at", "updated_at"].contains(windowField) else { throw ValidationError("--window-field must be created_at or updated_at") }
+        guard windowDays > 0, overlapMinutes >= 0, maxRejects >= 0 else { throw ValidationError("--window-days must be > 0; --overlap-minutes and --max-rejects ≥ 0") }
+        if let concurrency, !(1...5).contains(concurrency) { throw ValidationError("--concurrency must be 1…5") }
+        if let since, ISO8601DateFormatter().date(from: since) == nil { throw ValidationError("--since must be an ISO 8601 date-time such as 2020-01-01T00:00:00Z") }
+    }
+
+    func run() async throws {
+        let context = try Context(database: database, output: output)
+        var options = ImportOptions()
+        options.windowField = windowField
+        options.windowDays = windowDays
+        options.since = since.flatMap { ISO8601DateFormatter().date(from: $0) }
+        options.overlap = overlapMinutes * 60
+        options.concurrency = concurrency
+        options.maxRejects = maxRejects
+        options.resources = resources.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let progress = ProgressBoard(live: !output.json && isatty(2) == 1, logger: context.logger)
+        let engine = ImportEngine(
+            databaseURL: context.connectionString, queriesDirectory: queries.queriesDirectory, connector: shopify.connector(logger: context.logger),
+            progress: progress, logger: context.logger)
+        let names = all ? try ShopStore(connection: context.connection).all().filter(\.enabled).map(\.name) : [shop!]
+        if names.isEmpty { context.logger.notice("no enabled shops") }
+        var reports: [ImportReport] = []
+        var failures: [(String, any Error)] = []
+        for name in names {
+            do {
+                reports.append(try await engine.run(shop: name, mode: mode, options: options))
+            } catch {
+                failures.append((name, error))
+                context.logger.error("import failed", metadata: ["shop": "\(name)", "error": "\(error)"])
+            }
+        }
+        progress.finish()
+        Self.printReports(reports, json: output.json)
+        if let (name, error) = failures.first {
+            if failures.count == 1 && names.count == 1 { throw error }
+            throw ShopError(message: "\(failures.count) of \(names.count) shops failed; first: \(name): \(error)")
+        }
+    }
+
+    static func printReports(_ reports: [ImportReport], json: Bool) {
+        if json {
+            printJSON(reports.map { r in
+                [
+                    "shop": r.shop, "mode": r.mode.rawValue, "operations_submitted": r.operationsSubmitted, "windows_loaded": r.windowsLoaded,
+                    "windows_split": r.windowsSplit, "retries": r.retries, "rows": r.rows, "rows_loaded": r.rowsLoaded, "rejected": r.rejected,
+                    "marked_deleted": r.markedDeleted, "bytes": r.bytes, "seconds": r.seconds,
+                    "rows_per_second": r.seconds > 0 ? Int(Double(r.rowsLoaded) / r.seconds) : 0,
+                ] as [String: Any]
+            })
+            return
+        }
+        for r in reports {
+            let rate = r.seconds > 0 ? Int(Double(r.rowsLoaded) / r.seconds) : 0
+            print(
+                "\(r.shop): \(r.mode.rawValue) import done in \(String(format: "%.1f", r.seconds)) s: \(r.operationsSubmitted) operations, \(r.windowsLoaded) windows loaded, \(r.rowsLoaded) rows (\(rate) rows/s), \(r.bytes) bytes"
+            )
+            for (table, n) in r.rows.sorted(by: { $0.key < $1.key }) { print("  \(table): \(n) rows") }
+            for (table, n) in r.markedDeleted.sorted(by: { $0.key < $1.key }) { print("  \(table): \(n) rows marked deleted") }
+            if r.windowsSplit > 0 { print("  \(r.windowsSplit) windows split after TIMEOUT") }
+            if r.retries > 0 { print("  \(r.retries) operations retried") }
+            if r.rejected > 0 { print("  \(r.rejected) bad lines skipped (see rejected_records)") }
+        }
+    }
+}

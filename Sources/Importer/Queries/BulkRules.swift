@@ -1,0 +1,208 @@
+/// The bulk-operation rules (API notes §3) checked on a parsed query, and what the check learned:
+/// the connections, their node types and node selections.
+struct BulkRules {
+    static let maxConnections = 5
+    static let maxNestingDepth = 2
+    static let paginationArguments: Set<String> = ["first", "last", "after", "before"]
+
+    /// One connection of the query.
+    struct Connection: Sendable {
+        var field: QueryField
+        /// Field names from the top (`["orders", "lineItems"]`), for messages.
+        var path: [String]
+        var nodeType: String
+        /// Types that can appear in GIDs for its nodes (`[nodeType]` unless an interface).
+        var concreteTypes: [String]
+        /// The node type was guessed from the field name (a field the built-in table does not know).
+        var derivedType: Bool
+        /// 0 for the top-level connection.
+        var depth: Int
+        /// Concrete types of the enclosing connection's nodes; nil at the top.
+        var parentTypes: [String]?
+        /// The node selection (`edges { node { … } }` and `nodes { … }`), fragments merged.
+        var nodeFields: [QueryField]
+    }
+
+    var connections: [Connection] = []
+    var violations: [BulkRuleViolation] = []
+
+    var root: Connection? { connections.first { $0.depth == 0 } }
+    var errors: [BulkRuleViolation] { violations.filter(\.isError) }
+
+    /// All node types of the query's connections, root first, without duplicates.
+    var producedTypes: [String] {
+        var out: [String] = []
+        for c in connections { for t in c.concreteTypes where !out.contains(t) { out.append(t) } }
+        return out
+    }
+
+    /// Checks `document`.
+    static func check(_ document: QueryDocument) -> BulkRules {
+        var rules = BulkRules()
+        let top = document.selections.mergedFields.filter { $0.name != "__typename" }
+        for f in top where f.name == "node" || f.name == "nodes" {
+            rules.add(
+                .topLevelNode,
+                "bulk queries cannot have a top-level `\(f.name)` field; start from a connection such as orders or customers", f)
+        }
+        guard let root = top.first(where: { $0.name != "node" && $0.name != "nodes" }) else {
+            if top.isEmpty {
+                rules.violations.append(
+                    BulkRuleViolation(
+                        .topLevelField, "the query selects nothing; a bulk query has exactly one top-level connection", line: document.line,
+                        column: document.column))
+            }
+            return rules
+        }
+        for extra in top where extra.responseKey != root.responseKey && extra.name != "node" && extra.name != "nodes" {
+            rules.add(
+                .topLevelField, "a bulk query has exactly one top-level field; \(extra.name) is a second one (run a separate query for it)",
+                extra)
+        }
+        guard let kind = classify(root, parent: "QueryRoot"), case .connection = kind else {
+            rules.add(
+                .connection,
+                "the top-level field \(root.name) is not a connection (select it as \(root.name) { edges { node { id … } } }); bulk queries need at least one connection",
+                root)
+            return rules
+        }
+        rules.connection(
+            root, kind: kind, derived: AdminSchema.kind(of: root.name, parent: "QueryRoot") == nil, path: [], depth: 0, parentTypes: nil)
+        let total = rules.connections.count
+        if total > maxConnections, let sixth = rules.connections.dropFirst(maxConnections).first {
+            rules.add(
+                .tooManyConnections,
+                "a bulk query may contain at most \(maxConnections) connections; this one has \(total) (\(rules.connections.map { $0.path.joined(separator: ".") }.joined(separator: ", ")))",
+                sixth.field)
+        }
+        return rules
+    }
+
+    /// What `field` is under `parent`: the table first, then its shape; nil for a leaf.
+    static func classify(_ field: QueryField, parent: String?) -> AdminSchema.Kind? {
+        guard let selections = field.selections else { return nil }
+        if let known = AdminSchema.kind(of: field.name, parent: parent) { return known }
+        if hasConnectionShape(selections) {
+            let type = AdminSchema.derivedNodeType(field.name)
+            return .connection(nodeType: type, concreteTypes: [type], isNode: true)
+        }
+        return .object(type: nil)
+    }
+
+    static func hasConnectionShape(_ selections: [QuerySelection]) -> Bool {
+        selections.mergedFields.contains { f in
+            (f.name == "edges" && (f.selections?.mergedFields.contains { $0.name == "node" } ?? false))
+                || (f.name == "nodes" && f.selections != nil)
+        }
+    }
+
+    mutating func add(_ rule: BulkRuleViolation.Rule, _ message: String, _ field: QueryField, severity: BulkRuleViolation.Severity = .error)
+    {
+        violations.append(BulkRuleViolation(rule, message, line: field.line, column: field.column, severity: severity))
+    }
+
+    mutating func connection(_ field: QueryField, kind: AdminSchema.Kind, derived: Bool, path: [String], depth: Int, parentTypes: [String]?)
+    {
+        guard case .connection(let nodeType, let concreteTypes, let isNode) = kind else { return }
+        let path = path + [field.name]
+        let name = path.joined(separator: ".")
+        if !isNode {
+            add(
+                .notNode,
+                "\(name) is a connection of \(nodeType), which has no id (does not implement Node); bulk queries cannot contain it", field)
+        }
+        for argument in field.arguments where Self.paginationArguments.contains(argument.name) {
+            violations.append(
+                BulkRuleViolation(
+                    .pagination, "\(argument.name): on \(name) is ignored by bulk operations and is left out of the submitted query",
+                    line: argument.line, column: argument.column, severity: .warning))
+        }
+        var nodeSelections: [QuerySelection] = []
+        var hasEdges = false
+        var hasNodes = false
+        for sub in (field.selections ?? []).mergedFields {
+            switch sub.name {
+            case "edges":
+                for e in (sub.selections ?? []).mergedFields {
+                    if e.name == "node", let s = e.selections {
+                        nodeSelections += s
+                        hasEdges = true
+                    } else if e.name == "cursor" {
+                        add(
+                            .pagination, "cursor on \(name) is pointless in a bulk query and is left out of the submitted query", e,
+                            severity: .warning)
+                    }
+                }
+            case "nodes":
+                if let s = sub.selections {
+                    nodeSelections += s
+                    hasNodes = true
+                    add(
+                        .nodesShorthand, "\(name) uses the nodes shorthand; Shopify documents bulk queries with edges { node { … } } only",
+                        sub, severity: .warning)
+                }
+            case "pageInfo":
+                add(
+                    .pagination, "pageInfo on \(name) is pointless in a bulk query and is left out of the submitted query", sub,
+                    severity: .warning)
+            default:
+                break
+            }
+        }
+        guard hasEdges || hasNodes else {
+            add(.connection, "\(name) is a connection: select its nodes with \(field.name) { edges { node { id … } } }", field)
+            return
+        }
+        let nodeFields = nodeSelections.mergedFields
+        connections.append(
+            Connection(
+                field: field, path: path, nodeType: nodeType, concreteTypes: concreteTypes, derivedType: derived, depth: depth,
+                parentTypes: parentTypes, nodeFields: nodeFields))
+        if !nodeFields.contains(where: { $0.name == "id" && $0.alias == nil }) {
+            add(
+                .missingID,
+                "the nodes of \(name) must select id: bulk links child lines to it through __parentId, and the loader keys rows by it",
+                field)
+        }
+        walk(nodeFields, parent: nodeType, path: path, depth: depth, insideList: nil, parentTypes: concreteTypes)
+    }
+
+    /// Walks fields inside a node (or inside an object or list inside one) looking for connections.
+    mutating func walk(_ fields: [QueryField], parent: String?, path: [String], depth: Int, insideList: String?, parentTypes: [String]) {
+        for f in fields {
+            guard let kind = Self.classify(f, parent: parent) else { continue }
+            switch kind {
+            case .connection:
+                let name = (path + [f.name]).joined(separator: ".")
+                if let list = insideList {
+                    add(
+                        .connectionInList,
+                        "\(name) is a connection inside the plain list \(list); bulk queries reject connections within list fields (query it from its own connection instead)",
+                        f)
+                    continue
+                }
+                if depth + 1 > Self.maxNestingDepth {
+                    add(
+                        .nestingDepth,
+                        "\(name) nests connections \(depth + 1) levels deep; bulk queries allow at most \(Self.maxNestingDepth) levels below the top-level connection",
+                        f)
+                    continue
+                }
+                connection(
+                    f, kind: kind, derived: AdminSchema.kind(of: f.name, parent: parent) == nil, path: path, depth: depth + 1,
+                    parentTypes: parentTypes)
+            case .list(let type):
+                if Self.hasConnectionShape(f.selections ?? []) {
+                    add(.connection, "\(f.name) is a plain list here, not a connection: select its fields directly, without edges/node", f)
+                }
+                walk(
+                    (f.selections ?? []).mergedFields, parent: type, path: path + [f.name], depth: depth, insideList: insideList ?? f.name,
+                    parentTypes: parentTypes)
+            case .object(let type):
+                walk(
+                    (f.selections ?? []).mergedFields, parent: type, path: path + [f.name], depth: depth, insideList: insideList,
+                    parentTypes: parentTypes)
+            }
+        }
+    }
+}

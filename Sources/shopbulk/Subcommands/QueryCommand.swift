@@ -1,0 +1,176 @@
+import ArgumentParser
+import Foundation
+import Importer
+
+/// `shopbulk query`: work with query files.
+struct QueryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Work with bulk query files (queries/*.graphql).",
+        subcommands: [QueryCheckCommand.self]
+    )
+}
+
+/// `shopbulk query check FILE|NAME`: the bulk rules, the mapping, and what would be submitted.
+struct QueryCheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check a query file against the bulk rules and its mapping, and print what would be submitted.",
+        discussion: """
+            Parses the query with the GraphQL parser and checks the bulk-operation rules (one top-level \
+            connection, at most 5 connections, at most 2 levels of nesting, no top-level node/nodes, no \
+            connection inside a list, every connection's nodes select id), the {{templates}}, and that the \
+            #! mapping agrees with what the query selects. Violations are printed as file:line:column: \
+            message and the exit status is 1. Otherwise prints the mapping, the query exactly as it would \
+            be submitted for the given window, and the mutation that submits it; exit status 0. \
+            No network and no database are used. See docs/query-files.md.
+            """
+    )
+
+    @Argument(help: "A query file (path ending in .graphql), or the name of one in the queries folder (orders, customers).")
+    var file: String
+
+    @Option(name: .customLong("window-field"), help: "The search field of the window: updated_at or created_at.")
+    var windowField: String = "updated_at"
+
+    @Option(help: "Window start, inclusive: 2025-06-01 or 2025-06-01T00:00:00Z (UTC unless an offset is given).")
+    var since: String?
+
+    @Option(help: "Window end, exclusive (same forms as --since).")
+    var until: String?
+
+    @Flag(name: .customLong("no-line-items"), help: "Leave out the LineItem connection, as for a shop that does not import line items.")
+    var noLineItems = false
+
+    @Option(name: .customLong("exclude-type"), help: "Leave out connections of this node type (repeatable).")
+    var excludeTypes: [String] = []
+
+    @Option(name: .customLong("var"), help: "A {{var:NAME}} value, as NAME=VALUE (repeatable).")
+    var variables: [String] = []
+
+    @OptionGroup var queries: QueryOptions
+
+    @Flag(name: .customLong("json"), help: "Print machine-readable JSON on stdout.")
+    var json = false
+
+    func validate() throws {
+        if let since, Self.parseDate(since) == nil {
+            throw ValidationError("--since: cannot read '\(since)' as a date or ISO-8601 date-time")
+        }
+        if let until, Self.parseDate(until) == nil {
+            throw ValidationError("--until: cannot read '\(until)' as a date or ISO-8601 date-time")
+        }
+        if windowField.isEmpty || !windowField.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || $0 == "_" }) {
+            throw ValidationError("--window-field must be a search field name such as updated_at or created_at")
+        }
+        for v in variables where !v.contains("=") { throw ValidationError("--var takes NAME=VALUE, got '\(v)'") }
+    }
+
+    func run() throws {
+        let queryFile: QueryFile
+        do {
+            queryFile = try QueryFile.resolve(file, queriesDirectory: queries.queriesDirectory)
+        } catch {
+            throw fail(["\(error)"])
+        }
+        let found = queryFile.validate(includingWarnings: true)
+        let errors = found.filter(\.isError)
+        if !errors.isEmpty {
+            throw fail(
+                found.map { "\(queryFile.path):\($0.line):\($0.column): \($0.isError ? "error" : "warning"): \($0.message)" },
+                file: queryFile, violations: found)
+        }
+        let window: QueryWindow? =
+            since == nil && until == nil
+            ? nil : QueryWindow(field: windowField, start: since.flatMap(Self.parseDate), end: until.flatMap(Self.parseDate))
+        var excluding = Set(excludeTypes)
+        if noLineItems { excluding.insert("LineItem") }
+        var values: [String: String] = [:]
+        for v in variables {
+            let parts = v.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            values[String(parts[0])] = String(parts[1])
+        }
+        let prepared: PreparedQuery
+        do {
+            prepared = try queryFile.prepare(window: window, excludingTypes: excluding, variables: values)
+        } catch {
+            throw fail(["\(error)"], file: queryFile, violations: found)
+        }
+        if json {
+            printJSON([
+                "file": queryFile.path, "name": queryFile.name, "hash": queryFile.hash, "ok": true,
+                "violations": found.map(Self.json),
+                "mapping": queryFile.mapping.sections.map { section in
+                    [
+                        "type": section.type, "table": section.table, "parent_type": section.parentType as Any,
+                        "parent_column": section.parentColumn as Any,
+                        "columns": section.columns.map { ["path": $0.path, "column": $0.column] },
+                    ] as [String: Any]
+                },
+                "root_field": prepared.rootField, "root_type": prepared.rootType, "types": prepared.types,
+                "query": prepared.text, "mutation": PreparedQuery.runMutation,
+                "warnings": prepared.warnings.map(Self.json),
+            ])
+            return
+        }
+        print("\(queryFile.path): passes the bulk rules (sha256 \(queryFile.hash.prefix(12)))")
+        for w in found + prepared.warnings.filter({ !found.contains($0) }) {
+            print("\(queryFile.path):\(w.line):\(w.column): warning: \(w.message)")
+        }
+        print("")
+        print("Mapping (id → id and gid, __parentId → the parent column; unmapped top-level fields → extra):")
+        for section in queryFile.mapping.sections {
+            let parent = section.parentType.map { ", child of \($0) via \(section.parentColumn ?? "?")" } ?? ""
+            let included = prepared.types.contains(section.type) ? "" : "   (left out of this query)"
+            print("  \(section.type) -> \(section.table)\(parent)\(included)")
+            let width = section.columns.map(\.path.count).max() ?? 0
+            for c in section.columns {
+                print("    \(c.path.padding(toLength: width, withPad: " ", startingAt: 0))  -> \(c.column)")
+            }
+            if section.columns.isEmpty { print("    (no columns: id and gid only)") }
+        }
+        if queryFile.mapping.sections.isEmpty { print("  (none: every line goes to bulk_records)") }
+        print("")
+        let windowText: String
+        if let window, let filter = window.searchFilter {
+            windowText = "window \(filter)"
+        } else {
+            windowText = "no window"
+        }
+        let excluded = excluding.isEmpty ? "" : ", without \(excluding.sorted().joined(separator: ", "))"
+        print("Connections: \(prepared.types.joined(separator: ", ")) (top level: \(prepared.rootField) → \(prepared.rootType))")
+        print("")
+        print("Query to submit (\(windowText)\(excluded)):")
+        print(prepared.text, terminator: "")
+        print("")
+        print("Submitted as the $query variable of:")
+        print(PreparedQuery.runMutation)
+    }
+
+    /// Prints the problems; the returned error makes the exit status 1.
+    func fail(_ lines: [String], file: QueryFile? = nil, violations: [BulkRuleViolation] = []) -> ExitCode {
+        if json {
+            printJSON([
+                "file": file?.path ?? self.file, "ok": false, "violations": violations.map(Self.json), "errors": lines,
+            ])
+        } else {
+            for line in lines { print(line) }
+        }
+        return ExitCode.failure
+    }
+
+    static func json(_ v: BulkRuleViolation) -> [String: Any] {
+        ["rule": v.rule.rawValue, "severity": v.severity.rawValue, "line": v.line, "column": v.column, "message": v.message]
+    }
+
+    /// `2025-06-01` (UTC midnight) or an ISO-8601 date-time, with or without fractional seconds.
+    static func parseDate(_ s: String) -> Date? {
+        let full = ISO8601DateFormatter()
+        if let d = full.date(from: s) { return d }
+        full.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = full.date(from: s) { return d }
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        return day.date(from: s)
+    }
+}

@@ -92,6 +92,16 @@ public struct ShopStore {
     }
 
     public func update(_ shop: Shop) throws {
+        do {
+            try updateRow(shop)
+        } catch let error as PostgresError where error.isUniqueViolation {
+            throw ShopError(message: "the store \(shop.storeDomain) is already registered under another name")
+        } catch let error as PostgresError where error.sqlState == "23514" {
+            throw ShopError(message: "the shop's settings are inconsistent (\(error.constraint ?? "check failed")): \(error.message)")
+        }
+    }
+
+    private func updateRow(_ shop: Shop) throws {
         try connection.query(
             """
             UPDATE shops SET store_domain = $2, auth_method = $3, token_ref = $4, client_id = $5, client_secret_ref = $6,

@@ -1,0 +1,219 @@
+import Foundation
+import Postgres
+
+/// The service-desk context for one e-mail address: who the person is (as a contact or as a
+/// customer account, per the shop's `customers_as`) and their latest orders with line items.
+public struct ServiceDeskLookup: Sendable, Encodable, Equatable {
+    public var shop: String
+    /// The address looked up, as given (trimmed).
+    public var email: String
+    /// `contact` or `customer`: how the shop presents its Shopify customers.
+    public var presentedAs: String
+    /// Matching customers (normally one; Shopify keeps customer e-mails unique per shop).
+    public var people: [LookupPerson]
+    /// All matching orders, of which `orders` holds the latest.
+    public var orderCount: Int
+    /// The latest orders, newest first.
+    public var orders: [LookupOrder]
+
+    /// Nothing matched.
+    public var isEmpty: Bool { people.isEmpty && orderCount == 0 }
+}
+
+/// A customer as a service desk sees it.
+public struct LookupPerson: Sendable, Encodable, Equatable {
+    public var id: Int64
+    public var gid: String
+    /// The contact's full name, or the account's name (company first).
+    public var name: String?
+    public var email: String?
+    public var phone: String?
+    /// Shopify's customer state (`ENABLED`, `DISABLED`, `INVITED`, `DECLINED`); contacts only.
+    public var state: String?
+    public var tags: [String]
+    public var note: String?
+    public var numberOfOrders: Int64?
+    public var amountSpent: String?
+    public var amountSpentCurrency: String?
+    /// The default address on one line.
+    public var address: String?
+    public var createdAt: String?
+    public var updatedAt: String?
+}
+
+/// An order with its line items.
+public struct LookupOrder: Sendable, Encodable, Equatable {
+    public var id: Int64
+    public var gid: String
+    /// `#1001`
+    public var name: String?
+    public var email: String?
+    public var customerId: Int64?
+    /// `customer` (the person's order), `guest` (a guest checkout with this e-mail), or `email` (the
+    /// order's customer is not in the mirror, but its e-mail matches).
+    public var matchedBy: String
+    public var createdAt: String?
+    public var processedAt: String?
+    public var cancelledAt: String?
+    public var financialStatus: String?
+    public var fulfillmentStatus: String?
+    public var currency: String?
+    public var totalPrice: String?
+    public var subtotalPrice: String?
+    public var totalTax: String?
+    public var totalDiscounts: String?
+    public var totalShipping: String?
+    public var totalRefunded: String?
+    public var currentTotalPrice: String?
+    public var tags: [String]
+    public var lineItems: [LookupLineItem]
+}
+
+/// One line of an order. Money is exact decimal text (`"8.97"`).
+public struct LookupLineItem: Sendable, Encodable, Equatable {
+    public var id: Int64
+    public var title: String?
+    public var variantTitle: String?
+    public var sku: String?
+    public var quantity: Int?
+    public var unitPrice: String?
+    public var discountedUnitPrice: String?
+    public var total: String?
+    public var currency: String?
+}
+
+/// Read-only queries for service desks, straight from the mirror tables and views.
+public struct ServiceDeskQueries {
+    let connection: PostgresConnection
+    public init(connection: PostgresConnection) { self.connection = connection }
+
+    /// Looks up `email` (case-insensitively) in `shop`: the customers with that address, through the
+    /// `contacts` or `customer_accounts` view, and the latest `orderLimit` orders that are theirs or
+    /// that carry the address themselves (guest checkouts, and orders whose customer is not imported),
+    /// newest first, each with its line items. Deleted rows are left out.
+    public func lookup(shop: Shop, email rawEmail: String, orderLimit: Int = 10) throws -> ServiceDeskLookup {
+        let email = rawEmail.trimmingCharacters(in: .whitespacesAndNewlines)
+        let people = try findPeople(shop: shop, email: email)
+        let ids = people.map { String($0.id) }
+        let matched = """
+            FROM orders o
+            WHERE o.shop_id = $1 AND o.deleted_at IS NULL
+              AND (o.customer_id = ANY($3::bigint[])
+                   OR (lower(o.email) = lower($2)
+                       AND NOT EXISTS (SELECT 1 FROM customers c
+                                       WHERE c.shop_id = o.shop_id AND c.id = o.customer_id AND c.deleted_at IS NULL)))
+            """
+        let count =
+            try connection.query("SELECT count(*) AS n \(matched)", [shop.id, email, ids], name: "count lookup orders").first?["n"].int ?? 0
+        var orders: [LookupOrder] = []
+        if count > 0 && orderLimit > 0 {
+            orders = try connection.query(
+                """
+                SELECT o.id, o.gid, o.name, o.email, o.customer_id,
+                       CASE WHEN o.customer_id = ANY($3::bigint[]) THEN 'customer'
+                            WHEN o.customer_id IS NULL THEN 'guest' ELSE 'email' END AS matched_by,
+                       \(Self.iso("o.created_at")) AS created_at, \(Self.iso("o.processed_at")) AS processed_at,
+                       \(Self.iso("o.cancelled_at")) AS cancelled_at,
+                       o.financial_status, o.fulfillment_status, o.currency_code,
+                       o.total_price::text AS total_price, o.subtotal_price::text AS subtotal_price, o.total_tax::text AS total_tax,
+                       o.total_discounts::text AS total_discounts, o.total_shipping::text AS total_shipping,
+                       o.total_refunded::text AS total_refunded, o.current_total_price::text AS current_total_price,
+                       coalesce(to_json(o.tags), '[]')::text AS tags
+                \(matched)
+                ORDER BY o.created_at DESC NULLS LAST, o.id DESC
+                LIMIT $4
+                """, [shop.id, email, ids, orderLimit], name: "lookup orders"
+            ).map { row in
+                LookupOrder(
+                    id: try row["id"].decode(Int64.self), gid: row["gid"].string ?? "", name: row["name"].string,
+                    email: row["email"].string,
+                    customerId: row["customer_id"].int64, matchedBy: row["matched_by"].string ?? "customer",
+                    createdAt: row["created_at"].string, processedAt: row["processed_at"].string, cancelledAt: row["cancelled_at"].string,
+                    financialStatus: row["financial_status"].string, fulfillmentStatus: row["fulfillment_status"].string,
+                    currency: row["currency_code"].string, totalPrice: row["total_price"].string,
+                    subtotalPrice: row["subtotal_price"].string,
+                    totalTax: row["total_tax"].string, totalDiscounts: row["total_discounts"].string,
+                    totalShipping: row["total_shipping"].string, totalRefunded: row["total_refunded"].string,
+                    currentTotalPrice: row["current_total_price"].string, tags: Self.decodeTags(row["tags"].string), lineItems: [])
+            }
+        }
+        if !orders.isEmpty {
+            var lines: [Int64: [LookupLineItem]] = [:]
+            for row in try connection.query(
+                """
+                SELECT order_id, id, title, variant_title, sku, quantity,
+                       original_unit_price::text AS unit_price, discounted_unit_price::text AS discounted_unit_price,
+                       discounted_total::text AS total, currency_code
+                FROM order_lines
+                WHERE shop_id = $1 AND order_id = ANY($2::bigint[]) AND deleted_at IS NULL
+                ORDER BY order_id, id
+                """, [shop.id, orders.map { String($0.id) }], name: "lookup order lines")
+            {
+                let orderID = try row["order_id"].decode(Int64.self)
+                lines[orderID, default: []].append(
+                    LookupLineItem(
+                        id: try row["id"].decode(Int64.self), title: row["title"].string, variantTitle: row["variant_title"].string,
+                        sku: row["sku"].string, quantity: row["quantity"].int, unitPrice: row["unit_price"].string,
+                        discountedUnitPrice: row["discounted_unit_price"].string, total: row["total"].string,
+                        currency: row["currency_code"].string))
+            }
+            for i in orders.indices {
+                orders[i].lineItems = lines[orders[i].id] ?? []
+                for j in orders[i].lineItems.indices where orders[i].lineItems[j].currency == nil {
+                    orders[i].lineItems[j].currency = orders[i].currency
+                }
+            }
+        }
+        return ServiceDeskLookup(
+            shop: shop.name, email: email, presentedAs: shop.customersAs.rawValue, people: people, orderCount: count, orders: orders)
+    }
+
+    func findPeople(shop: Shop, email: String) throws -> [LookupPerson] {
+        let address = """
+            nullif(concat_ws(', ', nullif(address->>'company', ''), nullif(address->>'address1', ''), nullif(address->>'address2', ''),
+                   nullif(trim(concat_ws(' ', address->>'zip', address->>'city')), ''), nullif(address->>'province', ''),
+                   nullif(coalesce(address->>'country', address->>'countryCodeV2'), '')), '')
+            """
+        let sql: String
+        switch shop.customersAs {
+        case .contact:
+            sql = """
+                SELECT contact_id AS id, gid, full_name AS name, email, phone, state, note, number_of_orders,
+                       amount_spent::text AS amount_spent, amount_spent_currency, \(address) AS address,
+                       coalesce(to_json(tags), '[]')::text AS tags,
+                       \(Self.iso("created_at")) AS created_at, \(Self.iso("updated_at")) AS updated_at
+                FROM contacts
+                WHERE shop_id = $1 AND lower(email) = lower($2)
+                ORDER BY updated_at DESC NULLS LAST, contact_id
+                """
+        case .customer:
+            sql = """
+                SELECT account_id AS id, gid, account_name AS name, main_email AS email, main_phone AS phone, NULL::text AS state, note,
+                       number_of_orders, amount_spent::text AS amount_spent, amount_spent_currency, \(address) AS address,
+                       coalesce(to_json(tags), '[]')::text AS tags,
+                       \(Self.iso("created_at")) AS created_at, \(Self.iso("updated_at")) AS updated_at
+                FROM customer_accounts
+                WHERE shop_id = $1 AND lower(main_email) = lower($2)
+                ORDER BY updated_at DESC NULLS LAST, account_id
+                """
+        }
+        return try connection.query(sql, [shop.id, email], name: "lookup customers").map { row in
+            LookupPerson(
+                id: try row["id"].decode(Int64.self), gid: row["gid"].string ?? "", name: row["name"].string, email: row["email"].string,
+                phone: row["phone"].string, state: row["state"].string, tags: Self.decodeTags(row["tags"].string), note: row["note"].string,
+                numberOfOrders: row["number_of_orders"].int64, amountSpent: row["amount_spent"].string,
+                amountSpentCurrency: row["amount_spent_currency"].string, address: row["address"].string,
+                createdAt: row["created_at"].string, updatedAt: row["updated_at"].string)
+        }
+    }
+
+    /// A `timestamptz` as ISO 8601 UTC text (`2025-06-03T10:15:00Z`).
+    static func iso(_ column: String) -> String {
+        "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    }
+
+    static func decodeTags(_ json: String?) -> [String] {
+        guard let json, let data = json.data(using: .utf8) else { return [] }
+        return ((try? JSONSerialization.jsonObject(with: data)) as? [Any])?.compactMap { $0 as? String } ?? []
+    }
+}

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import Importer
+
+/// `shopbulk lookup SHOP --email ADDRESS [--orders N]`: the service-desk context for an e-mail address.
+struct LookupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lookup",
+        abstract: "Show the customer (contact or account) with an e-mail address and their latest orders with line items.",
+        discussion: """
+            Reads the imported data only (no Shopify request). The e-mail matches case-insensitively; orders \
+            are the customer's, plus guest checkouts (and orders of customers not imported) that carry the \
+            address. Exit status 1 when nothing matches.
+            """)
+
+    @Argument(help: "The shop (see `shopbulk shop list`).")
+    var shop: String
+
+    @Option(help: "The e-mail address to look up.")
+    var email: String
+
+    @Option(help: "How many of the latest orders to show (0 for none).")
+    var orders: Int = 10
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        let trimmed = email.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty, trimmed.contains("@") else { throw ValidationError("--email must be an e-mail address") }
+        guard (0...1000).contains(orders) else { throw ValidationError("--orders must be in 0...1000") }
+    }
+
+    func run() async throws {
+        let context = try Context(database: database, output: output)
+        let shop = try ShopStore(connection: context.connection).require(shop)
+        let result = try ServiceDeskQueries(connection: context.connection).lookup(shop: shop, email: email, orderLimit: orders)
+        if result.isEmpty {
+            throw ShopError(message: "no customer or order with e-mail \(result.email) in shop \(shop.name)")
+        }
+        if output.json {
+            printEncodable(result)
+        } else {
+            print(Self.render(result), terminator: "")
+        }
+    }
+
+    static func render(_ r: ServiceDeskLookup) -> String {
+        var out = ""
+        let kind = r.presentedAs == "customer" ? "Customer account" : "Contact"
+        if r.people.isEmpty {
+            out += "No \(kind.lowercased()) with e-mail \(r.email) in shop \(r.shop); orders placed with it:\n"
+        }
+        for p in r.people {
+            out += "\(kind): \(p.name ?? "(no name)") <\(p.email ?? r.email)>\n"
+            var facts: [String] = []
+            if let phone = p.phone { facts.append("phone \(phone)") }
+            if let state = p.state { facts.append("state \(state)") }
+            if let n = p.numberOfOrders { facts.append("\(n) orders") }
+            if let spent = p.amountSpent {
+                facts.append("spent \(spent) \(p.amountSpentCurrency ?? "")".trimmingCharacters(in: .whitespaces))
+            }
+            if !facts.isEmpty { out += "  " + facts.joined(separator: ", ") + "\n" }
+            if let address = p.address { out += "  address: \(address)\n" }
+            if !p.tags.isEmpty { out += "  tags: \(p.tags.joined(separator: ", "))\n" }
+            if let note = p.note, !note.isEmpty { out += "  note: \(TextTable.clean(note, max: 200))\n" }
+            out += "  Shopify customer \(p.id)\(p.createdAt.map { ", since \(Self.day($0))" } ?? "")\n"
+        }
+        out += "\n"
+        if r.orderCount == 0 {
+            out += "No orders.\n"
+            return out
+        }
+        out += "Orders: \(r.orders.count) of \(r.orderCount), newest first\n"
+        for o in r.orders {
+            var table = TextTable(["ORDER", "DATE (UTC)", "FINANCIAL", "FULFILLMENT", "TOTAL", "MATCHED"], rightAligned: [4])
+            table.append([
+                o.name ?? String(o.id), o.createdAt.map(Self.minute), o.financialStatus, o.fulfillmentStatus,
+                o.totalPrice.map { "\($0) \(o.currency ?? "")" }, o.matchedBy,
+            ])
+            out += "\n" + table.render(indent: "  ")
+            if o.cancelledAt != nil { out += "  cancelled \(o.cancelledAt.map(Self.minute) ?? "")\n" }
+            if o.lineItems.isEmpty {
+                out += "    (no line items imported)\n"
+                continue
+            }
+            var lines = TextTable(["QTY", "ITEM", "SKU", "UNIT PRICE", "TOTAL"], rightAligned: [0, 3, 4])
+            for l in o.lineItems {
+                let title = [l.title, l.variantTitle].compactMap { $0 }.joined(separator: " / ")
+                let currency = l.currency ?? o.currency ?? ""
+                lines.append([
+                    l.quantity.map(String.init), title, l.sku, l.unitPrice.map { "\($0) \(currency)" }, l.total.map { "\($0) \(currency)" },
+                ])
+            }
+            out += lines.render(indent: "      ")
+        }
+        return out
+    }
+
+    /// `2025-06-03T10:15:00Z` → `2025-06-03 10:15`
+    static func minute(_ iso: String) -> String { String(iso.prefix(16)).replacingOccurrences(of: "T", with: " ") }
+    static func day(_ iso: String) -> String { String(iso.prefix(10)) }
+}
+
+/// Prints a value as pretty JSON on stdout with snake_case keys (`--json`).
+func printEncodable(_ value: some Encodable) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    if let data = try? encoder.encode(value) {
+        FileHandle.standardOutput.write(data)
+        FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+}

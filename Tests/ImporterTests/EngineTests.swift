@@ -126,7 +126,7 @@ struct EngineTests {
     @Test("a foreign operation in the slots is waited for, never cancelled")
     func foreignOperationWaited() async throws {
         let h = try await EngineHarness.make { c in
-            c.faults = SimulatorFaults(foreignOperations: [ForeignOperation(seconds: 2, slots: 5)])
+            c.faults = SimulatorFaults(foreignOperations: [ForeignOperation(seconds: 5, slots: 5)])
         }
         defer { Task { await h.stop() } }
         let started = Date()

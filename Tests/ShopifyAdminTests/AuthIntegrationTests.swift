@@ -53,10 +53,11 @@ import Testing
 
     @Test func tokenExpiringMidOperationIsRenewedAhead() async throws {
         try await withSimulator(configure: { c in
-            c.tokenLifetime = 1.5
-            c.speed = .duration(4)
+            c.tokenLifetime = 3
+            c.speed = .duration(7)
         }) { h in
-            let client = try h.client(.clientCredentials)
+            // Renew at half the lifetime: a 1.5 s margin keeps in-flight polls valid on a loaded machine.
+            let client = try h.client(.clientCredentials) { $0.tokenRenewal = TokenRenewalPolicy(renewalFraction: 0.5) }
             let op = try await client.submitBulkQuery(query: ordersQuery, queryName: "orders.graphql")
             let done = try await client.waitForCompletion(id: op.id)
             #expect(done.status == .completed)

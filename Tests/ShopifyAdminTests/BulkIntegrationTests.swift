@@ -35,11 +35,13 @@ final class StatusLog: @unchecked Sendable {
 
     @Test func reportsCreatedRunningAndCountsWhileRunning() async throws {
         try await withSimulator(configure: { c in
-            c.speed = .duration(1.5)
+            c.speed = .duration(3)
             // Long enough that the first poll sees CREATED even on a loaded two-core CI machine.
             c.startDelay = 1.5
         }) { h in
-            let client = try h.client()
+            let client = try h.client {
+                $0.polling = BulkPollingPolicy(initialInterval: .milliseconds(100), maximumInterval: .milliseconds(250))
+            }
             let log = StatusLog()
             let op = try await client.submitBulkQuery(query: ordersQuery, queryName: "q")
             let done = try await client.waitForCompletion(id: op.id) { log.add($0) }
@@ -77,7 +79,8 @@ final class StatusLog: @unchecked Sendable {
     @Test(arguments: [("2025-10", "OPERATION_IN_PROGRESS", 1), ("2024-10", "OPERATION_IN_PROGRESS", 1), ("2026-01", "LIMIT_REACHED", 5)])
     func waitsForASlotWithoutCancellingForeignOperations(_ version: String, _ code: String, _ slots: Int) async throws {
         try await withSimulator(configure: { c in
-            c.faults = SimulatorFaults(foreignOperations: [ForeignOperation(seconds: 0.8, slots: slots)])
+            // Seconds, not less: on a loaded CI machine the first submit may come a while after start.
+            c.faults = SimulatorFaults(foreignOperations: [ForeignOperation(seconds: 4, slots: slots)])
         }) { h in
             let client = try h.client(version: version)
             let reasons = StatusLogStrings()

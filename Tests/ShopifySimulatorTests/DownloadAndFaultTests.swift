@@ -137,7 +137,8 @@ struct DownloadAndFaultTests {
         let sim = try await startSim()
         defer { Task { await sim.stop() } }
         let c = Client(sim, version: "2025-10")
-        sim.addFaults(SimulatorFaults(foreignOperations: [ForeignOperation(app: "legacy-app", seconds: 2.5)]))
+        // Long enough to still run when a loaded CI machine gets to the listing below.
+        sim.addFaults(SimulatorFaults(foreignOperations: [ForeignOperation(app: "legacy-app", seconds: 8)]))
         let foreign = try #require(sim.operations.first { $0.foreign })
         let r = try await c.runBulk(orderQuery)
         #expect(r.userErrors.first?["code"] as? String == "OPERATION_IN_PROGRESS")

@@ -13,20 +13,8 @@ public struct ShopConnector: Sendable {
     }
 
     public func client(for shop: Shop) throws -> ShopifyAdminClient {
-        let endpoint = try ShopEndpoint(store: shop.storeDomain, apiVersion: shop.apiVersion, apiBase: shop.apiBase)
-        let credentials: ShopifyCredentials
-        switch shop.authMethod {
-        case .token:
-            guard let ref = shop.tokenRef else { throw ShopError(message: "shop \(shop.name) has no access-token reference") }
-            credentials = try ShopifyCredentials.token(SecretReference(parsing: ref))
-        case .clientCredentials:
-            guard let id = shop.clientID, let ref = shop.clientSecretRef else {
-                throw ShopError(message: "shop \(shop.name) needs a client ID and a client-secret reference")
-            }
-            credentials = try ShopifyCredentials.clientCredentials(clientID: id, secret: SecretReference(parsing: ref))
-        }
         var logger = self.logger
         logger[metadataKey: "shop"] = "\(shop.name)"
-        return ShopifyAdminClient(endpoint: endpoint, credentials: credentials, configuration: configuration, logger: logger)
+        return ShopifyAdminClient(endpoint: try shop.endpoint(), credentials: try shop.credentials(), configuration: configuration, logger: logger)
     }
 }

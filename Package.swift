@@ -66,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "shopbulk",
             dependencies: [
-                "Importer", "ShopifyAdmin", "ShopifySimulator",
+                "Importer", "HTTP", "ShopifyAdmin", "ShopifySimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

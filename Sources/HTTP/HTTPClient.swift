@@ -143,7 +143,7 @@ extension Duration {
 }
 
 /// Runs blocking work on a new thread and resumes the caller when it is done.
-package func runOnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+public func runOnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
         let box = ThreadWork(work: { continuation.resume(returning: work()) })
         var attributes = pthread_attr_t()

@@ -15,7 +15,7 @@ struct ShopBulk: AsyncParsableCommand {
         version: version,
         subcommands: [
             MigrateCommand.self, DBCommand.self, LoadCommand.self, ImportCommand.self, RunCommand.self, CancelCommand.self,
-            QueryCommand.self, DemoCommand.self, JSONLCommand.self,
+            QueryCommand.self, DownloadCommand.self, DemoCommand.self, JSONLCommand.self,
             ShopCommand.self, LookupCommand.self, StatusCommand.self,
         ]
     )

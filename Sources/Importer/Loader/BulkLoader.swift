@@ -341,7 +341,7 @@ public final class BulkLoader {
             affected = try connection.query(plain, [shopID], name: "upsert \(section.table)").affectedRows
         } catch {
             // "ON CONFLICT DO UPDATE command cannot affect row a second time": an id appears twice.
-            guard (error as? PostgresError)?.sqlState == "21000" else { throw error }
+            guard error.sqlState == "21000" else { throw error }
             duplicateIDs = true
         }
         if duplicateIDs {

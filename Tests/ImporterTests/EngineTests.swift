@@ -177,14 +177,17 @@ struct EngineTests {
 
     @Test("two imports of one shop never run at once")
     func importLock() async throws {
-        let h = try await EngineHarness.make { c in c.speed = .duration(1.5) }
+        let h = try await EngineHarness.make { c in c.speed = .duration(4) }
         defer { Task { await h.stop() } }
         let first = Task {
             var options = EngineHarness.fastOptions
             options.resources = ["customers"]
             return try await h.full(options)
         }
-        try await Task.sleep(for: .milliseconds(400))
+        // Wait until the first import holds the lock (it has planned its windows).
+        for _ in 0..<200 where try h.count("SELECT count(*) FROM sync_runs") == 0 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         await #expect(throws: ShopError.self) {
             var options = EngineHarness.fastOptions
             options.resources = ["customers"]

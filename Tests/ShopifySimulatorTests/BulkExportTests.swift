@@ -166,7 +166,7 @@ struct BulkExportTests {
     @Test func statusMovesFromCreatedThroughRunningToCompletedWithGrowingCounts() async throws {
         let sim = try await startSim { c in
             c.speed = .rowsPerSecond(200)
-            c.startDelay = 1.0
+            c.startDelay = 3.0  // seconds: on a loaded CI machine the first poll may come late
             c.orders = 200
         }
         defer { Task { await sim.stop() } }

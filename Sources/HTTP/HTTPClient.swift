@@ -91,7 +91,9 @@ public struct HTTPClient: Sendable {
     private func configure(_ easy: CurlEasy, for request: HTTPRequest) throws(HTTPError) {
         try easy.set(CURLOPT_URL, string: request.url, "CURLOPT_URL")
         try easy.set(CURLOPT_PROTOCOLS_STR, string: "http,https", "CURLOPT_PROTOCOLS_STR")
-        try easy.set(CURLOPT_REDIR_PROTOCOLS_STR, string: "http,https", "CURLOPT_REDIR_PROTOCOLS_STR")
+        // A redirect may never downgrade an https request to plain http.
+        let redirectProtocols = request.url.lowercased().hasPrefix("https://") ? "https" : "http,https"
+        try easy.set(CURLOPT_REDIR_PROTOCOLS_STR, string: redirectProtocols, "CURLOPT_REDIR_PROTOCOLS_STR")
         try easy.set(CURLOPT_NOSIGNAL, 1, "CURLOPT_NOSIGNAL")
         // TLS verification is always on; there is deliberately no switch to turn it off.
         try easy.set(CURLOPT_SSL_VERIFYPEER, 1, "CURLOPT_SSL_VERIFYPEER")

@@ -47,13 +47,32 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         self.statement = statement
     }
 
+    /// Data errors (class 22) and constraint violations (class 23) may quote the offending value in
+    /// their message ("invalid input syntax for type integer: \"abc\""): that is row data, so quoted
+    /// parts are elided.
+    static func withoutQuotedValues(_ message: String, sqlState: String?) -> String {
+        guard let state = sqlState, state.hasPrefix("22") || state.hasPrefix("23") else { return message }
+        var out = ""
+        var inQuote = false
+        for ch in message {
+            if ch == "\"" {
+                if !inQuote { out += "\"…" }
+                inQuote.toggle()
+                if !inQuote { out.append("\"") }
+                continue
+            }
+            if !inQuote { out.append(ch) }
+        }
+        return out
+    }
+
     /// SQLSTATE 23505.
     public var isUniqueViolation: Bool { sqlState == "23505" }
 
     public var description: String {
         var text = "PostgreSQL \(code) error"
         if let statement { text += " in \(statement)" }
-        text += ": \(message)"
+        text += ": \(Self.withoutQuotedValues(message, sqlState: sqlState))"
         if let sqlState { text += " (SQLSTATE \(sqlState))" }
         if let constraint { text += " [constraint \(constraint)]" }
         if let hint { text += " Hint: \(hint)" }

@@ -9,7 +9,8 @@ final class IDCollector: @unchecked Sendable {
     private var connection: PostgresConnection?
     private var parser = JSONLParser(plan: try! FieldPlan(paths: ["id"]))
     private var buffer = CopyTextBuffer(capacity: 4 << 20)
-    private var failure: (any Error)?
+    /// Ids read so far.
+    private(set) var collected = 0
 
     init(table: String) { self.table = table }
 
@@ -31,6 +32,7 @@ final class IDCollector: @unchecked Sendable {
         buffer.beginField()
         buffer.appendVerbatim(digits)
         buffer.endRow()
+        collected += 1
         if buffer.count >= 4 << 20 { try flush() }
     }
 
@@ -41,11 +43,15 @@ final class IDCollector: @unchecked Sendable {
     }
 
     /// Marks rows not seen (created before `notAfter`) as deleted; returns how many were marked.
+    /// Reads what is left of the input; call before comparing `collected` with Shopify's count.
+    func end() throws {
+        try parser.finish { line in try self.take(line) }
+        try flush()
+    }
+
     func finish(shopID: Int64, runID: Int64, notAfter: Date) throws -> Int {
         guard let connection else { return 0 }
         do {
-            try parser.finish { line in try self.take(line) }
-            try flush()
             try connection.execute("CREATE INDEX ON sb_seen_ids (id)", name: "index ids")
             let marked = try connection.query(
                 """

@@ -165,6 +165,21 @@ final class RunContext: @unchecked Sendable {
             ).first {
                 let id = try open["id"].decode(Int64.self)
                 engine.logger.info("resuming the full import", metadata: ["resource": "\(resource)", "run": "\(id)"])
+                // Windows that failed or were cancelled last time get a fresh attempt.
+                try connection.transaction {
+                    let stuck = try connection.query(
+                        "SELECT \(RunRecord.columns) FROM sync_runs WHERE parent_run_id = $1 AND status IN ('failed', 'canceled') ORDER BY id",
+                        [id], name: "find failed windows"
+                    ).map(RunRecord.init)
+                    for run in stuck {
+                        _ = try ledger.create(
+                            .init(
+                                shopID: run.shopID, kind: run.kind, resource: run.resource, queryName: run.queryName, queryHash: run.queryHash,
+                                windowField: run.window?.field, windowStart: run.window?.start.map(Timestamp.text),
+                                windowEnd: run.window?.end.map(Timestamp.text), parentRunID: id))
+                        try ledger.update(run.id, ["status": "retried"])
+                    }
+                }
                 jobs.append((resource, id, Timestamp.fromEpoch(open["we"].string) ?? Date()))
                 continue
             }
@@ -172,17 +187,24 @@ final class RunContext: @unchecked Sendable {
             // Shopify's customer search names the creation date `customer_date`, not `created_at`.
             let root = try q.prepare(window: nil).rootField
             let field = root == "customers" && options.windowField == "created_at" ? "customer_date" : options.windowField
-            let start = try await historyStart(resource: root, field: options.windowField) ?? snapshot.addingTimeInterval(-86_400)
-            let windows = WindowPlanner.split(field: field, from: start, to: snapshot.addingTimeInterval(1), days: options.windowDays)
-            let parent = try ledger.create(
-                .init(
-                    shopID: shop.id, kind: "full", resource: resource, queryName: q.name, queryHash: q.hash, windowField: field,
-                    windowStart: Timestamp.text(start), windowEnd: Timestamp.text(snapshot), status: "running"))
-            for window in windows {
-                _ = try ledger.create(
+            let oldest = try await historyStart(resource: root, field: options.windowField)
+            // No record at all: one window from before Shopify existed covers whatever appears.
+            let start = oldest ?? Date(timeIntervalSince1970: 1_136_073_600)
+            let windows = WindowPlanner.split(
+                field: field, from: start, to: snapshot.addingTimeInterval(1), days: oldest == nil ? 100_000 : options.windowDays)
+            // The parent and all its windows in one transaction: a crash never leaves half a plan.
+            let parent = try connection.transaction {
+                let parent = try ledger.create(
                     .init(
-                        shopID: shop.id, kind: "full", resource: resource, queryName: q.name, queryHash: q.hash, windowField: window.field,
-                        windowStart: window.start.map(Timestamp.text), windowEnd: window.end.map(Timestamp.text), parentRunID: parent))
+                        shopID: shop.id, kind: "full", resource: resource, queryName: q.name, queryHash: q.hash, windowField: field,
+                        windowStart: Timestamp.text(start), windowEnd: Timestamp.text(snapshot), status: "running"))
+                for window in windows {
+                    _ = try ledger.create(
+                        .init(
+                            shopID: shop.id, kind: "full", resource: resource, queryName: q.name, queryHash: q.hash, windowField: window.field,
+                            windowStart: window.start.map(Timestamp.text), windowEnd: window.end.map(Timestamp.text), parentRunID: parent))
+                }
+                return parent
             }
             engine.logger.info(
                 "planned the full import", metadata: ["resource": "\(resource)", "windows": "\(windows.count)", "from": "\(Timestamp.text(start))"])
@@ -193,7 +215,7 @@ final class RunContext: @unchecked Sendable {
         // greatest updated_at seen (a record changed during the import may sit in an early window).
         for job in jobs {
             let left = try connection.query(
-                "SELECT count(*) AS n FROM sync_runs WHERE parent_run_id = $1 AND status NOT IN ('loaded', 'empty', 'superseded', 'retried')",
+                "SELECT count(*) AS n FROM sync_runs WHERE parent_run_id = $1 AND status NOT IN ('loaded', 'partial', 'empty', 'superseded', 'retried')",
                 [job.parent], name: "check full import")
             guard left.first?["n"].int == 0 else {
                 throw ShopError(message: "the full import of \(job.resource) has unfinished windows; run the command again to resume")
@@ -222,14 +244,16 @@ final class RunContext: @unchecked Sendable {
         let sortKey = field == "updated_at" ? "UPDATED_AT" : "CREATED_AT"
         let key = field == "updated_at" ? "updatedAt" : "createdAt"
         let text = "{ \(resource)(first: 1, sortKey: \(sortKey)) { edges { node { \(key) } } } }"
-        do {
-            let response = try await client.graphQL(query: text, estimatedCost: 2)
-            guard let value = response.data?[resource]?["edges"]?.array?.first?["node"]?[key]?.string else { return nil }
-            return ISO8601DateFormatter().date(from: value).map { Date(timeIntervalSince1970: floor($0.timeIntervalSince1970)) }
-        } catch {
-            engine.logger.warning("could not ask for the oldest record; one window covers the history", metadata: ["error": "\(error)"])
-            return nil
+        // An error here must stop the import: guessing a start would silently skip history.
+        let response = try await client.graphQL(query: text, estimatedCost: 2)
+        guard let value = response.data?[resource]?["edges"]?.array?.first?["node"]?[key]?.string else { return nil }
+        let plain = ISO8601DateFormatter()
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        guard let date = plain.date(from: value) ?? fractional.date(from: value) else {
+            throw ShopError(message: "cannot read the oldest \(resource) record's \(key) '\(value)'; give --since")
         }
+        return Date(timeIntervalSince1970: floor(date.timeIntervalSince1970))
     }
 
     // MARK: - Delta
@@ -241,26 +265,29 @@ final class RunContext: @unchecked Sendable {
         let leftover = try RunRecord.open(shopID: shop.id, kinds: ["delta"], on: connection)
         if leftover.isEmpty {
             let snapshot = Date(timeIntervalSince1970: floor(Date().timeIntervalSince1970))
-            for resource in options.resources {
-                let q = try query(resource)
-                guard let state = try connection.query(
-                    """
-                    SELECT extract(epoch FROM high_water_updated_at)::text AS hw, full_import_done_at IS NOT NULL AS full
-                    FROM sync_state WHERE shop_id = $1 AND resource = $2
-                    """, [shop.id, resource], name: "read high-water mark"
-                ).first, let mark = Timestamp.fromEpoch(state["hw"].string)
-                else {
-                    throw ShopError(message: "shop \(shop.name) has no completed import of \(resource) yet: run `shopbulk import \(shop.name) --full` first")
+            try connection.transaction {
+                for resource in options.resources {
+                    let q = try query(resource)
+                    guard let state = try connection.query(
+                        """
+                        SELECT extract(epoch FROM high_water_updated_at)::text AS hw, full_import_done_at IS NOT NULL AS full
+                        FROM sync_state WHERE shop_id = $1 AND resource = $2
+                        """, [shop.id, resource], name: "read high-water mark"
+                    ).first, state["full"].bool == true, let mark = Timestamp.fromEpoch(state["hw"].string)
+                    else {
+                        throw ShopError(
+                            message: "shop \(shop.name) has no completed full import of \(resource) yet: run `shopbulk import \(shop.name) --full` first (it resumes an interrupted one)")
+                    }
+                    let start = mark.addingTimeInterval(-options.overlap)
+                    let parent = try ledger.create(
+                        .init(
+                            shopID: shop.id, kind: "delta", resource: resource, queryName: q.name, queryHash: q.hash, windowField: "updated_at",
+                            windowStart: Timestamp.text(start), windowEnd: Timestamp.text(snapshot), status: "running"))
+                    _ = try ledger.create(
+                        .init(
+                            shopID: shop.id, kind: "delta", resource: resource, queryName: q.name, queryHash: q.hash, windowField: "updated_at",
+                            windowStart: Timestamp.text(start), windowEnd: Timestamp.text(snapshot), parentRunID: parent))
                 }
-                let start = mark.addingTimeInterval(-options.overlap)
-                let parent = try ledger.create(
-                    .init(
-                        shopID: shop.id, kind: "delta", resource: resource, queryName: q.name, queryHash: q.hash, windowField: "updated_at",
-                        windowStart: Timestamp.text(start), windowEnd: Timestamp.text(snapshot), status: "running"))
-                _ = try ledger.create(
-                    .init(
-                        shopID: shop.id, kind: "delta", resource: resource, queryName: q.name, queryHash: q.hash, windowField: "updated_at",
-                        windowStart: Timestamp.text(start), windowEnd: Timestamp.text(snapshot), parentRunID: parent))
             }
         }
         try await runOpenWindows(kinds: ["delta"], report: &report)
@@ -274,16 +301,18 @@ final class RunContext: @unchecked Sendable {
             WHERE p.shop_id = $1 AND p.kind = 'delta' AND p.parent_run_id IS NULL AND p.status = 'running'
               AND s.shop_id = p.shop_id AND s.resource = p.resource
               AND (s.high_water_updated_at IS NULL OR s.high_water_updated_at < p.window_end)
+              AND EXISTS (SELECT 1 FROM sync_runs c WHERE c.parent_run_id = p.id AND c.status IN ('loaded', 'partial', 'empty'))
               AND NOT EXISTS (SELECT 1 FROM sync_runs c WHERE c.parent_run_id = p.id
-                              AND c.status NOT IN ('loaded', 'empty', 'superseded', 'retried'))
+                              AND c.status NOT IN ('loaded', 'partial', 'empty', 'superseded', 'retried'))
             """, [shop.id], name: "advance high-water mark to the delta snapshot")
         try connection.query(
             """
             UPDATE sync_runs p SET status = 'loaded', loaded_at = now(), updated_at = now(),
                 rows_loaded = (SELECT coalesce(sum(rows_loaded), 0) FROM sync_runs c WHERE c.parent_run_id = p.id)
             WHERE shop_id = $1 AND kind = 'delta' AND parent_run_id IS NULL AND status = 'running'
+              AND EXISTS (SELECT 1 FROM sync_runs c WHERE c.parent_run_id = p.id AND c.status IN ('loaded', 'partial', 'empty'))
               AND NOT EXISTS (SELECT 1 FROM sync_runs c WHERE c.parent_run_id = p.id
-                              AND c.status NOT IN ('loaded', 'empty', 'superseded', 'retried'))
+                              AND c.status NOT IN ('loaded', 'partial', 'empty', 'superseded', 'retried'))
             """, [shop.id], name: "close delta")
     }
 
@@ -298,11 +327,17 @@ final class RunContext: @unchecked Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<max(1, concurrency) {
                 group.addTask {
-                    let connection = try self.engine.connect()
-                    while let id = await queue.next() {
-                        let outcome = try await self.runWindow(id, connection: connection, tally: tally)
-                        for next in outcome { await queue.add(next) }
-                        await queue.done()
+                    do {
+                        let connection = try self.engine.connect()
+                        while let id = await queue.next() {
+                            let outcome = try await self.runWindow(id, connection: connection, tally: tally)
+                            for next in outcome { await queue.add(next) }
+                            await queue.done()
+                        }
+                    } catch {
+                        // Wake the idle workers so the import ends (and releases the shop lock).
+                        await queue.fail()
+                        throw error
                     }
                 }
             }
@@ -328,7 +363,7 @@ final class RunContext: @unchecked Sendable {
         engine.progress.update(run.id, label: "\(shop.name) \(run.label)") { $0.status = run.status }
 
         if run.status == "planned" || run.status == "submitting" {
-            if run.status == "submitting", let adopted = try await findSubmitted(prepared.text) {
+            if run.status == "submitting", let adopted = try await findSubmitted(prepared.text, since: run.submittedAt, connection: connection) {
                 // The process died after Shopify accepted the operation and before we recorded it.
                 engine.logger.notice("adopting an operation submitted before a crash", metadata: ["operation": "\(adopted.id)", "run": "\(id)"])
                 try ledger.update(id, ["status": "submitted", "operation_gid": adopted.id])
@@ -374,7 +409,9 @@ final class RunContext: @unchecked Sendable {
                     await tally.add { $0.loaded += 1 }
                     return []
                 }
-            } catch let error as ShopifyError {
+            } catch let error as ShopifyError where error.operation != nil {
+                // FAILED / CANCELED / EXPIRED as Shopify reported it. Any other error (the network, a
+                // 401) leaves the run 'submitted': a rerun polls the same operation, never a new one.
                 return try await handleFailure(run, error: error, ledger: ledger, tally: tally)
             }
             run = try RunRecord.load(id, on: connection)
@@ -405,17 +442,22 @@ final class RunContext: @unchecked Sendable {
         mapping.sections.removeAll { !prepared.types.contains($0.type) }
         let loader = try BulkLoader(
             connection: loadConnection, mapping: mapping, queryFile: q.path, shopID: shop.id, runID: run.id, source: url.redactedForLog,
-            options: LoadOptions(maxRejects: options.maxRejects), logger: engine.logger)
+            options: LoadOptions(maxRejects: options.maxRejects, advanceHighWater: run.kind == "delta"), logger: engine.logger)
         try loader.begin()
         let progress = engine.progress
         let id = run.id
+        var committed = false
         do {
             let summary = try await client.download(
                 url: url, from: 0, fileSize: run.fileSize,
                 onProgress: { p in progress.update(id, label: "") { $0.bytes = p.bytesDelivered } },
                 onChunk: { chunk in try loader.feed(chunk) })
+            if let expected = run.fileSize, summary.bytesDelivered != expected {
+                throw ShopError(message: "the result of run \(run.id) has \(summary.bytesDelivered) bytes, Shopify announced \(expected); not loading a cut file")
+            }
             let result = try loader.finish()
-            try ledger.update(run.id, ["bytes_downloaded": summary.bytesDelivered])
+            committed = true
+            try? ledger.update(run.id, ["bytes_downloaded": summary.bytesDelivered])
             progress.update(id, label: "") {
                 $0.status = "loaded"
                 $0.rows = result.rowsLoaded
@@ -427,8 +469,10 @@ final class RunContext: @unchecked Sendable {
                 for (table, n) in result.rows { $0.rows[table, default: 0] += n }
             }
         } catch {
-            loader.abort()
-            try? ledger.update(run.id, ["status": "completed", "error_message": "load failed: \(error)"])
+            if !committed {
+                loader.abort()
+                try? ledger.update(run.id, ["status": "completed", "error_message": "load failed: \(error)"])
+            }
             throw error
         }
     }
@@ -438,43 +482,61 @@ final class RunContext: @unchecked Sendable {
     func handleFailure(_ run: RunRecord, error: ShopifyError, ledger: RunLedger, tally: Tally) async throws -> [Int64] {
         let code = error.shopifyCode ?? error.code.rawValue
         engine.progress.update(run.id, label: "") { $0.status = "failed" }
+        let connection = ledger.connection
         if error.code == .operationFailed, error.shopifyCode == "TIMEOUT", let window = run.window, let (a, b) = WindowPlanner.halve(window) {
-            try ledger.update(run.id, ["status": "superseded", "error_code": "TIMEOUT", "error_message": "split into two windows after TIMEOUT"])
-            var ids: [Int64] = []
-            for half in [a, b] {
-                ids.append(
-                    try ledger.create(
-                        .init(
-                            shopID: run.shopID, kind: run.kind, resource: run.resource, queryName: run.queryName, queryHash: run.queryHash,
-                            windowField: half.field, windowStart: half.start.map(Timestamp.text), windowEnd: half.end.map(Timestamp.text),
-                            parentRunID: run.parentRunID, attempt: 1)))
+            // Retire the run and create its halves in one transaction: a crash never loses the window.
+            let ids = try connection.transaction {
+                var ids: [Int64] = []
+                for half in [a, b] {
+                    ids.append(
+                        try ledger.create(
+                            .init(
+                                shopID: run.shopID, kind: run.kind, resource: run.resource, queryName: run.queryName, queryHash: run.queryHash,
+                                windowField: half.field, windowStart: half.start.map(Timestamp.text), windowEnd: half.end.map(Timestamp.text),
+                                parentRunID: run.parentRunID, attempt: 1)))
+                }
+                try ledger.update(run.id, ["status": "superseded", "error_code": "TIMEOUT", "error_message": "split into two windows after TIMEOUT"])
+                return ids
             }
             engine.logger.notice("window timed out; split in two", metadata: ["run": "\(run.id)", "window": "\(run.label)"])
             await tally.add { $0.split += 1 }
             return ids
         }
-        guard error.isRetryable, run.attempt < options.maxAttempts else {
-            try ledger.fail(run.id, code: code, message: "\(error)")
+        let canceledByUser = try connection.query("SELECT error_code FROM sync_runs WHERE id = $1", [run.id]).first?["error_code"].string == "CANCELED_BY_USER"
+        guard error.isRetryable, !canceledByUser, run.attempt < options.maxAttempts else {
+            try ledger.fail(run.id, code: canceledByUser ? "CANCELED_BY_USER" : code, message: "\(error)", status: canceledByUser ? "canceled" : "failed")
             throw error
         }
-        try ledger.update(run.id, ["status": "retried", "error_code": code, "error_message": String("\(error)".prefix(500))])
+        // Wait while the run still stands for its window, then replace it in one transaction.
         let backoff = options.retryBackoff * (1 << min(run.attempt - 1, 5))
         engine.logger.notice(
             "operation failed; retrying", metadata: ["run": "\(run.id)", "code": "\(code)", "attempt": "\(run.attempt + 1)", "backoff": "\(backoff)"])
         try await Task.sleep(for: backoff)
-        let next = try ledger.create(
-            .init(
-                shopID: run.shopID, kind: run.kind, resource: run.resource, queryName: run.queryName, queryHash: run.queryHash,
-                windowField: run.window?.field, windowStart: run.window?.start.map(Timestamp.text), windowEnd: run.window?.end.map(Timestamp.text),
-                parentRunID: run.parentRunID, attempt: run.attempt + 1))
+        let next = try connection.transaction {
+            let next = try ledger.create(
+                .init(
+                    shopID: run.shopID, kind: run.kind, resource: run.resource, queryName: run.queryName, queryHash: run.queryHash,
+                    windowField: run.window?.field, windowStart: run.window?.start.map(Timestamp.text), windowEnd: run.window?.end.map(Timestamp.text),
+                    parentRunID: run.parentRunID, attempt: run.attempt + 1))
+            try ledger.update(run.id, ["status": "retried", "error_code": code, "error_message": String("\(error)".prefix(500))])
+            return next
+        }
         await tally.add { $0.retries += 1 }
         return [next]
     }
 
-    /// An operation of this app whose query is exactly `text` (submitted just before a crash).
-    func findSubmitted(_ text: String) async throws -> BulkOperation? {
+    /// An operation of this app whose query is exactly `text`, submitted since `since` and not already
+    /// recorded for another run (submitted just before a crash).
+    func findSubmitted(_ text: String, since: Date?, connection: PostgresConnection) async throws -> BulkOperation? {
+        let known = Set(
+            try connection.query(
+                "SELECT operation_gid FROM sync_runs WHERE shop_id = $1 AND operation_gid IS NOT NULL", [shop.id], name: "known operations"
+            ).compactMap { $0["operation_gid"].string })
         let operations = try await client.listOperations(status: nil, limit: 50)
-        return operations.first { $0.query == text }
+        return operations.first { op in
+            op.query == text && !known.contains(op.id)
+                && (since.map { (op.createdAt ?? .distantFuture) >= $0.addingTimeInterval(-120) } ?? true)
+        }
     }
 
     // MARK: - Reconcile
@@ -509,6 +571,12 @@ final class RunContext: @unchecked Sendable {
                 _ = try await client.download(url: url, fileSize: done.fileSize) { chunk in try ids.feed(chunk) }
             }
             // Only rows that existed when the export began can be judged: newer ones are not in it.
+            try ids.end()
+            // A cut or incomplete export would mark live rows deleted: the ids must match Shopify's count.
+            guard ids.collected == Int(done.rootObjectCount) else {
+                try? ledger.fail(runID, code: "INCOMPLETE", message: "collected \(ids.collected) ids, Shopify counted \(done.rootObjectCount)")
+                throw ShopError(message: "the reconcile export of \(resource) has \(ids.collected) ids but Shopify counted \(done.rootObjectCount); nothing was marked")
+            }
             let marked = try ids.finish(shopID: shop.id, runID: runID, notAfter: submittedAt.addingTimeInterval(-60))
             report.markedDeleted[table] = marked
             engine.progress.update(runID, label: "") { $0.status = "loaded"; $0.rows = marked }
@@ -524,7 +592,18 @@ actor WorkQueue {
 
     init(_ items: [Int64]) { self.items = items }
 
+    private var failed = false
+
+    /// Ends the queue after a worker's error: waiting workers get nil.
+    func fail() {
+        failed = true
+        items.removeAll()
+        for waiter in waiters { waiter.resume(returning: nil) }
+        waiters.removeAll()
+    }
+
     func next() async -> Int64? {
+        if failed { return nil }
         if !items.isEmpty {
             inFlight += 1
             return items.removeFirst()
@@ -534,6 +613,7 @@ actor WorkQueue {
     }
 
     func add(_ id: Int64) {
+        if failed { return }
         if !waiters.isEmpty {
             inFlight += 1
             waiters.removeFirst().resume(returning: id)

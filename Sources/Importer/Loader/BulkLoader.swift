@@ -32,9 +32,14 @@ public struct LoadOptions: Sendable {
     public var removeMissingChildren: Bool = true
     /// Bytes per COPY segment handed to the sender thread.
     public var segmentSize: Int = 1 << 20
-    public init(maxRejects: Int = 0, removeMissingChildren: Bool = true) {
+    /// Move `sync_state`'s high-water mark to the greatest (updated_at, id) loaded. The import engine
+    /// sets marks itself for full imports (their snapshot time); a file loaded by hand says nothing
+    /// about changes that are not in it, so `shopbulk load` leaves the mark alone unless asked.
+    public var advanceHighWater: Bool = true
+    public init(maxRejects: Int = 0, removeMissingChildren: Bool = true, advanceHighWater: Bool = true) {
         self.maxRejects = maxRejects
         self.removeMissingChildren = removeMissingChildren
+        self.advanceHighWater = advanceHighWater
     }
 }
 
@@ -237,16 +242,23 @@ public final class BulkLoader {
         for section in ordered {
             summary.rows[section.table, default: 0] += try upsert(section)
         }
-        if options.removeMissingChildren {
+        // A skipped (rejected) child line must not make its existing row look vanished.
+        if options.removeMissingChildren && rejects.isEmpty {
             for section in plan.sections {
                 guard let parentType = section.parentType, let parentColumn = section.parentColumn,
                     let parent = plan.sections.first(where: { $0.type == parentType })
                 else { continue }
+                // Only parents whose stored row is the version in this file (a stale file must not
+                // remove children a newer version has).
+                let current =
+                    parent.hasUpdatedAt
+                    ? "SELECT p.id FROM \(parent.stagingTable) p JOIN \(quoteIdent(parent.table)) t ON t.shop_id = $1 AND t.id = p.id AND t.updated_at IS NOT DISTINCT FROM p.updated_at"
+                    : "SELECT id FROM \(parent.stagingTable)"
                 let removed = try connection.query(
                     """
                     DELETE FROM \(quoteIdent(section.table)) c
                     WHERE c.shop_id = $1
-                      AND c.\(quoteIdent(parentColumn)) IN (SELECT id FROM \(parent.stagingTable))
+                      AND c.\(quoteIdent(parentColumn)) IN (\(current))
                       AND NOT EXISTS (SELECT 1 FROM \(section.stagingTable) s WHERE s.id = c.id)
                     """, [shop], name: "remove vanished \(section.type) rows")
                 if removed.affectedRows > 0 { summary.removedChildren[section.table] = removed.affectedRows }
@@ -273,7 +285,7 @@ public final class BulkLoader {
         summary.rejected = rejects.count
         // The high-water mark: the greatest (updated_at, id) of the top-level type, never moving back.
         let root = plan.sections[plan.rootSection]
-        if root.hasUpdatedAt {
+        if root.hasUpdatedAt && options.advanceHighWater {
             let mark = try connection.query(
                 """
                 INSERT INTO sync_state AS s (shop_id, resource, high_water_updated_at, high_water_id, last_run_id, updated_at)
@@ -329,7 +341,9 @@ public final class BulkLoader {
         }
         if section.hasDeletedAt { updates.append("deleted_at = NULL") }
         let head = "INSERT INTO \(quoteIdent(section.table)) AS t (\(insertColumns.joined(separator: ", ")))"
-        let tail = "ON CONFLICT (shop_id, id) DO UPDATE SET \(updates.joined(separator: ", "))"
+        // Never let an older version of a record overwrite a newer one (a stale file, a late resume).
+        let guardStale = section.hasUpdatedAt ? " WHERE t.updated_at IS NULL OR EXCLUDED.updated_at IS NULL OR EXCLUDED.updated_at >= t.updated_at" : ""
+        let tail = "ON CONFLICT (shop_id, id) DO UPDATE SET \(updates.joined(separator: ", "))\(guardStale)"
         let plain = "\(head) SELECT \(selectColumns.joined(separator: ", ")) FROM \(section.stagingTable) \(tail)"
         let deduplicated =
             "\(head) SELECT DISTINCT ON (id) \(selectColumns.joined(separator: ", ")) FROM \(section.stagingTable) ORDER BY id, sb_line DESC \(tail)"

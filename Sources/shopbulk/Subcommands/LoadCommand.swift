@@ -25,6 +25,9 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-rejects"), help: "How many bad lines may be skipped (default 0: the first one fails the load).")
     var maxRejects: Int = 0
 
+    @Flag(name: .customLong("advance-high-water"), help: "Move the delta high-water mark to the greatest updatedAt in the file (only if the file holds every change up to then).")
+    var advanceHighWater = false
+
     @OptionGroup var queries: QueryOptions
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
@@ -46,7 +49,7 @@ struct LoadCommand: AsyncParsableCommand {
         do {
             let loader = try BulkLoader(
                 connection: context.connection, mapping: queryFile.mapping, queryFile: queryFile.path, shopID: shop.id, runID: runID,
-                source: file, options: LoadOptions(maxRejects: maxRejects), logger: context.logger)
+                source: file, options: LoadOptions(maxRejects: maxRejects, advanceHighWater: advanceHighWater), logger: context.logger)
             let summary = try loader.load(file: file)
             try ledger.update(runID, ["bytes_downloaded": Int64(summary.bytes)])
             report(summary, runID: runID)

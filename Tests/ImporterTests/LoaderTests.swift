@@ -144,11 +144,20 @@ struct LoaderTests {
     @Test("selected fields without a column are kept in extra")
     func extraColumn() throws {
         let h = try LoaderHarness()
-        let line = Lines.order(1).dropLast() + #","riskLevel":"LOW","fulfillments":[{"status":"SUCCESS"}]}"#
+        // `sku` and `customAttributes` are columns of order_lines only: on an order they belong in extra.
+        let line = Lines.order(1).dropLast() + #","riskLevel":"LOW","fulfillments":[{"status":"SUCCESS"}],"sku":"O-\"1\"","customAttributes":[{"key":"k","value":null}]}"#
         try h.load(String(line))
-        let extra = try h.connection.query("SELECT extra->>'riskLevel' AS r, extra->'fulfillments'->0->>'status' AS f FROM orders").first
+        let extra = try h.connection.query(
+            "SELECT extra->>'riskLevel' AS r, extra->'fulfillments'->0->>'status' AS f, extra->>'sku' AS sku, extra->'customAttributes'->0->>'key' AS k FROM orders"
+        ).first
         #expect(extra?["r"].string == "LOW")
         #expect(extra?["f"].string == "SUCCESS")
+        #expect(extra?["sku"].string == "O-\"1\"")
+        #expect(extra?["k"].string == "k")
+        // A line item's members that only orders map (here `email`) land in its extra too.
+        let item = Lines.lineItem(11, order: 1).dropLast() + #","email":"x@example.com"}"#
+        try h.load(String(item))
+        #expect(try h.connection.query("SELECT extra->>'email' AS e FROM order_lines").first?["e"].string == "x@example.com")
     }
 
     @Test("a mapping to a missing column is an error naming both")

@@ -28,6 +28,9 @@ struct LoadPlan: Sendable {
         var hasImportedAt: Bool
         var hasDeletedAt: Bool
         var hasUpdatedAt: Bool
+        /// Top-level members that another section maps (so the parser does not put them into the
+        /// unmatched object) but this one does not: they go into this section's `extra` from their slot.
+        var foreignMembers: [(key: [UInt8], slot: Int)] = []
         var stagingTable: String { "sb_stage_\(index)" }
     }
 
@@ -81,6 +84,22 @@ struct LoadPlan: Sendable {
                     targets: targets, hasGID: schema.has("gid"), hasExtra: schema.columns["extra"] == "jsonb",
                     hasImportedAt: schema.has("imported_at"), hasDeletedAt: schema.has("deleted_at"),
                     hasUpdatedAt: targets.contains { $0.column == "updated_at" && $0.kind == .timestamp }))
+        }
+        // Members one section maps and another only selects must still reach the other's `extra`.
+        func topLevel(_ path: String) -> String { String(path.split(separator: ".", maxSplits: 1).first ?? "") }
+        let covered = Set(sections.flatMap { $0.targets.map { topLevel($0.path) } })
+        for i in sections.indices {
+            let own = Set(sections[i].targets.map { topLevel($0.path) })
+            for name in covered.subtracting(own).sorted() {
+                let slot: Int
+                if let existing = paths.firstIndex(of: name) {
+                    slot = existing
+                } else {
+                    slot = paths.count
+                    paths.append(name)
+                }
+                sections[i].foreignMembers.append((Array(name.utf8), slot))
+            }
         }
         guard let root = sections.firstIndex(where: { $0.parentType == nil }) else {
             throw QueryFileError(file: file, message: "the mapping has no top-level type (one without 'child of')")

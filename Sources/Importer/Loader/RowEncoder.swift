@@ -90,13 +90,9 @@ struct RowEncoder {
                 try write(line[target.slot], as: target, into: &out)
             }
             out.beginField()
-            if let extra = line.unmatched, extra.count > 2 {
-                if Self.containsEscapedNul(extra) { throw RowRejection(reason: "a field without a column contains \\u0000, which PostgreSQL jsonb cannot store") }
-                guard out.appendEscaped(extra) else { throw RowRejection(reason: "unexpected NUL byte") }
-            } else {
-                out.appendVerbatim(byte: 0x7B)
-                out.appendVerbatim(byte: 0x7D)
-            }
+            let extra = try composeExtra(line, section)
+            if Self.containsEscapedNul(extra) { throw RowRejection(reason: "a field without a column contains \\u0000, which PostgreSQL jsonb cannot store") }
+            guard out.appendEscaped(extra) else { throw RowRejection(reason: "unexpected NUL byte") }
             out.beginField()
             Self.appendDecimal(line.number, into: &out)
             out.endRow()
@@ -104,6 +100,56 @@ struct RowEncoder {
             out.discardRow(from: mark)
             throw error
         }
+    }
+
+    /// The `extra` object: the members no section maps, plus those only another section maps.
+    private mutating func composeExtra(_ line: borrowing JSONLLine, _ section: LoadPlan.Section) throws(RowRejection) -> UnsafeRawBufferPointer {
+        let unmatched = line.unmatched ?? UnsafeRawBufferPointer(start: Self.emptyObject, count: 2)
+        var present = false
+        for member in section.foreignMembers where line[member.slot].kind != .absent { present = true; break }
+        if !present { return unmatched }
+        // Re-open the unmatched object and append "key":value for each foreign member present.
+        var needed = unmatched.count + 2
+        for member in section.foreignMembers {
+            let value = line[member.slot]
+            if value.kind != .absent { needed += member.key.count + 4 + value.bytes.count * 6 + 4 }
+        }
+        ensureScratch(needed * 2)
+        let body = Self.copyRaw(unmatched, into: scratch)  // "{…}" without its closing brace
+        var n = body - 1
+        var first = unmatched.count <= 2
+        for member in section.foreignMembers {
+            let value = line[member.slot]
+            if value.kind == .absent { continue }
+            if !first { scratch.storeBytes(of: 0x2C, toByteOffset: n, as: UInt8.self); n += 1 }
+            first = false
+            scratch.storeBytes(of: 0x22, toByteOffset: n, as: UInt8.self)
+            n += 1
+            for b in member.key { scratch.storeBytes(of: b, toByteOffset: n, as: UInt8.self); n += 1 }
+            scratch.storeBytes(of: 0x22, toByteOffset: n, as: UInt8.self)
+            scratch.storeBytes(of: 0x3A, toByteOffset: n + 1, as: UInt8.self)
+            n += 2
+            if value.kind == .string {
+                n += Self.writeJSONString(value.bytes, into: scratch + n)
+            } else {
+                n += Self.copyRaw(value.bytes, into: scratch + n)
+            }
+        }
+        scratch.storeBytes(of: 0x7D, toByteOffset: n, as: UInt8.self)
+        return UnsafeRawBufferPointer(start: scratch, count: n + 1)
+    }
+
+    nonisolated(unsafe) static let emptyObject: UnsafeRawPointer = {
+        let p = UnsafeMutableRawPointer.allocate(byteCount: 2, alignment: 1)
+        p.storeBytes(of: 0x7B, as: UInt8.self)
+        p.storeBytes(of: 0x7D, toByteOffset: 1, as: UInt8.self)
+        return UnsafeRawPointer(p)
+    }()
+
+    @inline(__always)
+    static func copyRaw(_ bytes: UnsafeRawBufferPointer, into target: UnsafeMutableRawPointer) -> Int {
+        if let base = bytes.baseAddress, bytes.count > 0 { target.copyMemory(from: base, byteCount: bytes.count) }
+        return bytes.count
     }
 
     /// Writes a line of a type no section maps: gid, type, parent gid, the raw line as jsonb.
@@ -256,14 +302,18 @@ struct RowEncoder {
         return n + 1
     }
 
-    /// A JSON string literal for unescaped UTF-8 text.
+    /// A JSON string literal for unescaped UTF-8 text, in the scratch buffer.
     private mutating func writeJSONString(_ text: UnsafeRawBufferPointer) -> Int {
         ensureScratch(text.count * 6 + 2)
-        let s = scratch
+        return Self.writeJSONString(text, into: scratch)
+    }
+
+    /// Writes `"…"` with JSON escapes at `s` (room for 6 bytes per input byte + 2); returns its length.
+    static func writeJSONString(_ text: UnsafeRawBufferPointer, into s: UnsafeMutableRawPointer) -> Int {
         var n = 0
         s.storeBytes(of: 0x22, toByteOffset: n, as: UInt8.self)
         n += 1
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        let hex: StaticString = "0123456789abcdef"
         for b in text {
             switch b {
             case 0x22, 0x5C:
@@ -271,9 +321,13 @@ struct RowEncoder {
                 s.storeBytes(of: b, toByteOffset: n + 1, as: UInt8.self)
                 n += 2
             case 0..<0x20:
-                for (k, c) in [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]].enumerated() {
-                    s.storeBytes(of: UInt8(c), toByteOffset: n + k, as: UInt8.self)
-                }
+                let h = hex.utf8Start
+                s.storeBytes(of: 0x5C, toByteOffset: n, as: UInt8.self)
+                s.storeBytes(of: 0x75, toByteOffset: n + 1, as: UInt8.self)
+                s.storeBytes(of: 0x30, toByteOffset: n + 2, as: UInt8.self)
+                s.storeBytes(of: 0x30, toByteOffset: n + 3, as: UInt8.self)
+                s.storeBytes(of: h[Int(b >> 4)], toByteOffset: n + 4, as: UInt8.self)
+                s.storeBytes(of: h[Int(b & 15)], toByteOffset: n + 5, as: UInt8.self)
                 n += 6
             default:
                 s.storeBytes(of: b, toByteOffset: n, as: UInt8.self)

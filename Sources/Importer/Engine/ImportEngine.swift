@@ -552,6 +552,19 @@ final class RunContext: @unchecked Sendable {
             let prepared = try q.prepare(window: nil)
             let runID = try ledger.create(
                 .init(shopID: shop.id, kind: "reconcile", resource: resource, queryName: q.name, queryHash: q.hash, status: "submitting"))
+            do {
+                try await reconcile(resource: resource, table: table, query: q, prepared: prepared, runID: runID, ledger: ledger, report: &report)
+            } catch {
+                try? ledger.fail(runID, code: (error as? ShopifyError)?.code.rawValue, message: "\(error)")
+                throw error
+            }
+        }
+    }
+
+    func reconcile(
+        resource: String, table: String, query q: QueryFile, prepared: PreparedQuery, runID: Int64, ledger: RunLedger, report: inout ImportReport
+    ) async throws {
+        do {  // one reconcile export: submit, wait, collect the ids, mark
             engine.progress.update(runID, label: "\(shop.name) reconcile \(resource)") { $0.status = "submitting" }
             let submittedAt = Date()
             let operation = try await client.submitBulkQuery(query: prepared.text, groupObjects: false, queryName: q.path)

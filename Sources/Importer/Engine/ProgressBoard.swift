@@ -80,7 +80,11 @@ public final class ProgressBoard: @unchecked Sendable {
         if live { draw() }
     }
 
+    private let drawLock = NSLock()
+
     private func draw() {
+        drawLock.lock()
+        defer { drawLock.unlock() }
         let lines = snapshot().suffix(12).map(Self.format)
         var out = ""
         if drawnLines > 0 { out += "\u{1B}[\(drawnLines)A" }

@@ -35,6 +35,10 @@ extension ImportEngine {
             guard Mapping.isIdentifier(table) else {
                 throw ShopError(message: "'\(table)' is not a valid table name (lower-case letters, digits and _; starting with a letter)")
             }
+            let reserved = ["shops", "customers", "orders", "order_lines", "sync_runs", "sync_state", "rejected_records", "schema_migrations", "contacts", "customer_accounts", "order_history"]
+            guard !reserved.contains(table) else {
+                throw ShopError(message: "'\(table)' is one of shopbulk's own tables; choose another name for the saved query's table")
+            }
         }
         let ledger = RunLedger(connection: connection)
         let runID = try ledger.create(
@@ -95,11 +99,21 @@ final class FileSink: @unchecked Sendable {
     let fd: Int32
     var lines = 0
 
+    var closed = false
+
     init(path: String) throws {
         self.path = path
         temporary = path + ".partial"
         fd = open(temporary, O_CREAT | O_TRUNC | O_WRONLY, 0o644)
         guard fd >= 0 else { throw ShopError(message: "cannot write \(temporary): \(String(cString: strerror(errno)))") }
+    }
+
+    deinit {
+        // Not closed: the download failed; leave no half file behind.
+        if !closed {
+            Glibc.close(fd)
+            unlink(temporary)
+        }
     }
 
     func write(_ chunk: UnsafeRawBufferPointer) throws {
@@ -120,6 +134,7 @@ final class FileSink: @unchecked Sendable {
     func close() throws -> Int {
         fsync(fd)
         Glibc.close(fd)
+        closed = true
         guard rename(temporary, path) == 0 else { throw ShopError(message: "cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))") }
         return lines
     }

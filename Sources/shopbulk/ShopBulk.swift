@@ -13,7 +13,7 @@ struct ShopBulk: AsyncParsableCommand {
             shopbulk creates and starts itself (see `shopbulk db`).
             """,
         version: version,
-        subcommands: [MigrateCommand.self, DBCommand.self, JSONLCommand.self]
+        subcommands: [MigrateCommand.self, DBCommand.self, JSONLCommand.self, LoadCommand.self]
     )
 }
 

@@ -211,6 +211,15 @@ public final class BulkLoader {
     private func merge() throws -> LoadSummary {
         var summary = LoadSummary()
         let shop = shopID
+        // Which target tables hold no row of this shop yet (one index probe each): the first import of
+        // a shop takes cheaper paths below, each equivalent to the general one.
+        var emptyForShop: Set<String> = []
+        for section in plan.sections {
+            let probe = try connection.query(
+                "SELECT NOT EXISTS (SELECT 1 FROM \(quoteIdent(section.table)) WHERE shop_id = $1) AS empty", [shop],
+                name: "probe \(section.table) for rows of the shop")
+            if probe.first?["empty"].bool == true { emptyForShop.insert(section.table) }
+        }
         // Children whose parent is neither in this file nor already loaded: keep them, report them.
         for section in plan.sections {
             guard let parentType = section.parentType, let parentColumn = section.parentColumn,
@@ -240,7 +249,7 @@ public final class BulkLoader {
         // Parents before children.
         let ordered = plan.sections.sorted { ($0.parentType == nil ? 0 : 1, $0.index) < ($1.parentType == nil ? 0 : 1, $1.index) }
         for section in ordered {
-            summary.rows[section.table, default: 0] += try upsert(section)
+            summary.rows[section.table, default: 0] += try upsert(section, tableWasEmpty: emptyForShop.contains(section.table))
         }
         // A skipped (rejected) child line must not make its existing row look vanished.
         if options.removeMissingChildren && rejects.isEmpty {
@@ -248,6 +257,9 @@ public final class BulkLoader {
                 guard let parentType = section.parentType, let parentColumn = section.parentColumn,
                     let parent = plan.sections.first(where: { $0.type == parentType })
                 else { continue }
+                // With no row of this shop in the table before the upsert, every row it now has for the
+                // file's parents came from this file: nothing can have vanished.
+                if emptyForShop.contains(section.table) { continue }
                 // Only parents whose stored row is the version in this file (a stale file must not
                 // remove children a newer version has).
                 let current =
@@ -283,6 +295,7 @@ public final class BulkLoader {
                 name: "record rejected line")
         }
         summary.rejected = rejects.count
+        try refreshParentStatistics(summary)
         // The high-water mark: the greatest (updated_at, id) of the top-level type, never moving back.
         let root = plan.sections[plan.rootSection]
         if root.hasUpdatedAt && options.advanceHighWater {
@@ -309,8 +322,42 @@ public final class BulkLoader {
         return summary
     }
 
+    /// Guards the deferred foreign-key checks that run at COMMIT against misleading planner statistics.
+    ///
+    /// A child table's foreign key is checked row by row at COMMIT with a query on the parent table that
+    /// is planned then. When the parent's statistics describe a table far smaller than what this load
+    /// put into it — typically an (auto)ANALYZE that ran during the load, saw only our uncommitted rows
+    /// and recorded `reltuples = 0` for thousands of pages — the planner may pick an index that does not
+    /// cover the key, and each check scans the shop's whole table: a 100k-order first import then took
+    /// over 15 minutes in COMMIT. `ANALYZE` inside the transaction counts our rows (it sets `reltuples` and
+    /// `relpages` whatever columns it samples), and holds its lock
+    /// until COMMIT so that no concurrent ANALYZE undoes it. Skipped when the statistics are fine.
+    private func refreshParentStatistics(_ summary: LoadSummary) throws {
+        var parents: Set<String> = []
+        for section in plan.sections where section.parentType != nil && (summary.rows[section.table] ?? 0) > 0 {
+            if let parent = plan.sections.first(where: { $0.type == section.parentType }) { parents.insert(parent.table) }
+        }
+        for table in parents.sorted() {
+            let loaded = summary.rows[table] ?? 0
+            guard loaded >= 1000 else { continue }
+            let stats = try connection.query(
+                "SELECT reltuples::float8 AS tuples FROM pg_class WHERE oid = to_regclass($1)", [quoteIdent(table)],
+                name: "read statistics of \(table)")
+            let tuples = stats.first?["tuples"].string.flatMap { Double($0) } ?? -1
+            guard tuples < Double(loaded) / 2 else { continue }
+            logger.debug("refreshing planner statistics before the foreign-key checks", metadata: ["table": "\(table)", "reltuples": "\(tuples)"])
+            // Only the key columns the checks filter on: sampling the wide ones (jsonb, text) costs more.
+            try connection.execute("ANALYZE \(quoteIdent(table)) (shop_id, id)", name: "analyze \(table)")
+        }
+    }
+
     /// Upserts a section's staging rows; when the file holds one id twice, the last line wins.
-    private func upsert(_ section: LoadPlan.Section) throws -> Int {
+    ///
+    /// When the table held no row of the shop (`tableWasEmpty`), a plain `INSERT … SELECT` is tried
+    /// first: it succeeds only if no staged id exists in the table and none is staged twice, and then
+    /// stores exactly what the upsert would (whose `DO UPDATE` never fires in that case), without the
+    /// per-row conflict probe. Any unique violation rolls it back and the general path runs.
+    private func upsert(_ section: LoadPlan.Section, tableWasEmpty: Bool = false) throws -> Int {
         var insertColumns = ["shop_id", "id"]
         var selectColumns = ["$1::bigint", "id"]
         var updates: [String] = []
@@ -349,6 +396,18 @@ public final class BulkLoader {
             "\(head) SELECT DISTINCT ON (id) \(selectColumns.joined(separator: ", ")) FROM \(section.stagingTable) ORDER BY id, sb_line DESC \(tail)"
         // Inside the load's transaction: a savepoint lets the duplicate case retry without losing the rest.
         try connection.execute("SAVEPOINT sb_upsert", name: "savepoint")
+        if tableWasEmpty {
+            let insertOnly = "\(head) SELECT \(selectColumns.joined(separator: ", ")) FROM \(section.stagingTable)"
+            do {
+                let inserted = try connection.query(insertOnly, [shopID], name: "insert \(section.table)").affectedRows
+                try connection.execute("RELEASE SAVEPOINT sb_upsert", name: "release savepoint")
+                return inserted
+            } catch {
+                // 23505: an id is staged twice, or another session stored one meanwhile: do the general upsert.
+                guard error.sqlState == "23505" else { throw error }
+                try connection.execute("ROLLBACK TO SAVEPOINT sb_upsert", name: "rollback to savepoint")
+            }
+        }
         var duplicateIDs = false
         var affected = 0
         do {

@@ -165,7 +165,7 @@ struct BulkExportTests {
 
     @Test func statusMovesFromCreatedThroughRunningToCompletedWithGrowingCounts() async throws {
         let sim = try await startSim { c in
-            c.speed = .rowsPerSecond(200)
+            c.speed = .rowsPerSecond(100)  // several seconds RUNNING, even when polls come late
             c.startDelay = 3.0  // seconds: on a loaded CI machine the first poll may come late
             c.orders = 200
         }

@@ -50,6 +50,21 @@ struct LoaderTests {
         #expect(try h.count("SELECT count(*) FROM order_lines") == 5)
     }
 
+    @Test("an id listed twice: the last line wins, on a first import (plain INSERT path) and on a re-load (upsert)")
+    func duplicateIDs() throws {
+        let h = try LoaderHarness()
+        let text = [
+            Lines.order(1, name: "#first"), Lines.lineItem(11, order: 1, sku: "OLD"), Lines.order(1, name: "#second"),
+            Lines.lineItem(11, order: 1, sku: "NEW"),
+        ].joined(separator: "\n")
+        try h.load(text)
+        #expect(try h.connection.query("SELECT name FROM orders").first?["name"].string == "#second")
+        #expect(try h.connection.query("SELECT sku FROM order_lines").first?["sku"].string == "NEW")
+        try h.load(text)
+        #expect(try h.count("SELECT count(*) FROM orders") == 1)
+        #expect(try h.connection.query("SELECT sku FROM order_lines").first?["sku"].string == "NEW")
+    }
+
     @Test("money is exact: 0.1 + 0.2 sums to 0.3")
     func exactMoney() throws {
         let h = try LoaderHarness()

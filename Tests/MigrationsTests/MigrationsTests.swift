@@ -131,3 +131,30 @@ struct MigrateCommandTests {
         #expect(r.status == 2)
     }
 }
+
+@Suite("The embedded local PostgreSQL cluster", .enabled(if: TestEnvironment.databaseTestsEnabled))
+struct EmbeddedClusterTests {
+    @Test("db start creates and starts a private cluster, migrate uses it, db stop stops it")
+    func lifecycle() throws {
+        let home = NSTemporaryDirectory() + "sbhome-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        var environment = ProcessInfo.processInfo.environment
+        environment["SHOPBULK_HOME"] = home
+        environment["DATABASE_URL"] = nil
+        let bin = TestEnvironment.shopbulkBinary
+        let migrations = TestEnvironment.packageRoot + "/migrations"
+        defer { _ = try? runProcess(bin, ["db", "stop"], environment: environment) }
+        let start = try runProcess(bin, ["db", "start", "--log-level", "warning"], environment: environment)
+        #expect(start.status == 0, "stderr: \(start.stderr)")
+        #expect(start.stdout.contains("running"))
+        let url = try runProcess(bin, ["db", "url"], environment: environment)
+        #expect(url.stdout.contains("host=\(home)/run"))
+        let migrate = try runProcess(bin, ["migrate", "--migrations-dir", migrations, "--log-level", "warning"], environment: environment)
+        #expect(migrate.status == 0, "stderr: \(migrate.stderr)")
+        // A second start reuses the running cluster.
+        #expect(try runProcess(bin, ["db", "start"], environment: environment).status == 0)
+        let stop = try runProcess(bin, ["db", "stop"], environment: environment)
+        #expect(stop.status == 0 && stop.stdout.contains("stopped"))
+        #expect(try runProcess(bin, ["db", "status"], environment: environment).stdout.contains("stopped"))
+    }
+}

@@ -159,31 +159,51 @@ public struct LocalPostgres: Sendable {
         return try runCommand(path, arguments, allowFailure: allowFailure)
     }
 
+    /// Runs a program and waits for it with `waitpid`. Not Foundation's `Process`: it notices the end
+    /// of a child through a descriptor the child inherits, and the server that `pg_ctl start` leaves
+    /// running inherits it too, so the wait would last as long as the server.
     @discardableResult
     func runCommand(_ path: String, _ arguments: [String], allowFailure: Bool = false) throws -> ToolResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        // A file, not a pipe: the server that `pg_ctl start` leaves running would keep a pipe open
-        // and a read to its end would never return.
         let outputPath = NSTemporaryDirectory() + "shopbulk-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).out"
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try? output.close()
-        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        if process.terminationStatus != 0 && !allowFailure {
-            let name = (arguments.first { $0.hasPrefix("/") && $0.hasSuffix("/pg_ctl") || $0.hasSuffix("/initdb") } ?? path)
-            throw LocalPostgresError(
-                message: "\(name) \(arguments.filter { !$0.hasPrefix("/usr") }.joined(separator: " ")) failed (exit \(process.terminationStatus)): \(text.trimmingCharacters(in: .whitespacesAndNewlines)). See \(logFile).")
+        defer { unlink(outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else is passed on: the server pg_ctl leaves running must not hold our descriptors
+        // (nor our parent's pipes), or whoever waits for them would wait for the server.
+        Self.markDescriptorsCloseOnExec()
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid = pid_t()
+        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        guard rc == 0 else {
+            throw LocalPostgresError(message: "cannot start \(path): \(String(cString: strerror(rc)))")
         }
-        return ToolResult(status: process.terminationStatus, output: text)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw LocalPostgresError(message: "waiting for \(path) failed: \(String(cString: strerror(errno)))") }
+        }
+        let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        if exitStatus != 0 && !allowFailure {
+            let tool = arguments.first { $0.hasSuffix("/pg_ctl") || $0.hasSuffix("/initdb") }.map { ($0 as NSString).lastPathComponent } ?? (path as NSString).lastPathComponent
+            throw LocalPostgresError(
+                message: "\(tool) \(arguments.filter { !$0.hasPrefix("/usr") && $0 != "-u" && $0 != "postgres" && $0 != "--" }.joined(separator: " ")) failed (exit \(exitStatus)): \(text.trimmingCharacters(in: .whitespacesAndNewlines)). See \(logFile).")
+        }
+        return ToolResult(status: exitStatus, output: text)
+    }
+
+    /// Sets FD_CLOEXEC on every descriptor above 2 (listed in /proc/self/fd).
+    static func markDescriptorsCloseOnExec() {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+        for entry in entries {
+            guard let fd = Int32(entry), fd > 2 else { continue }
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
     }
 
     /// Serialises cluster set-up between processes with `flock` on a file beside the cluster.

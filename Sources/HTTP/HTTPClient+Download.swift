@@ -118,7 +118,8 @@ extension HTTPClient {
                 guard failuresWithoutProgress < policy.maxAttemptsWithoutProgress else {
                     throw HTTPError(
                         code: .retriesExhausted,
-                        message: "gave up after \(attempts) attempts (\(failuresWithoutProgress) without progress) at byte \(state.delivered): \(error.message)",
+                        message:
+                            "gave up after \(attempts) attempts (\(failuresWithoutProgress) without progress) at byte \(state.delivered): \(error.message)",
                         url: url, status: error.status)
                 }
                 logger.warning(
@@ -150,7 +151,8 @@ final class DownloadState {
         isErrorBody = false
         let tag = head.header("ETag")
         if let known = etag, let tag, known != tag {
-            throw HTTPError(code: .protocolViolation, message: "the file changed between attempts (ETag differs)", url: url, status: head.status)
+            throw HTTPError(
+                code: .protocolViolation, message: "the file changed between attempts (ETag differs)", url: url, status: head.status)
         }
         if let tag { etag = tag }
         switch head.status {

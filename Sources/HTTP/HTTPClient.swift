@@ -59,7 +59,8 @@ public struct HTTPClient: Sendable {
             "http request done",
             metadata: [
                 "method": "\(request.method)", "url": "\(request.url.redactedURL)", "status": "\(head.status)",
-                "ms": "\((ContinuousClock.now - started).components.seconds * 1000 + (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)",
+                "ms":
+                    "\((ContinuousClock.now - started).components.seconds * 1000 + (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)",
             ])
         return head
     }
@@ -136,7 +137,6 @@ final class BodyCollector: @unchecked Sendable {
     var bytes: [UInt8] = []
 }
 
-
 extension Duration {
     var milliseconds: Int64 {
         let c = components
@@ -154,11 +154,13 @@ public func runOnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async 
         pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
         var thread = pthread_t()
         let opaque = Unmanaged.passRetained(box).toOpaque()
-        let rc = pthread_create(&thread, &attributes, { raw in
-            let box = Unmanaged<ThreadWork>.fromOpaque(raw!).takeRetainedValue()
-            box.work()
-            return nil
-        }, opaque)
+        let rc = pthread_create(
+            &thread, &attributes,
+            { raw in
+                let box = Unmanaged<ThreadWork>.fromOpaque(raw!).takeRetainedValue()
+                box.work()
+                return nil
+            }, opaque)
         pthread_attr_destroy(&attributes)
         if rc != 0 {
             // No thread could be made: run the work here rather than lose it.

@@ -24,7 +24,8 @@ public enum ResourceLocator {
             return candidate
         }
         throw ResourceError(
-            message: "cannot find the \(name) folder (looked in the working directory and beside the shopbulk executable); pass --\(name)-dir")
+            message:
+                "cannot find the \(name) folder (looked in the working directory and beside the shopbulk executable); pass --\(name)-dir")
     }
 }
 

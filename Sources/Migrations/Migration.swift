@@ -38,13 +38,18 @@ public struct Migration: Sendable, Equatable {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
         } catch {
-            throw MigrationError(code: .badDirectory, message: "cannot read the migrations folder \(directory): it does not exist or is not readable (set --migrations-dir)")
+            throw MigrationError(
+                code: .badDirectory,
+                message: "cannot read the migrations folder \(directory): it does not exist or is not readable (set --migrations-dir)")
         }
         var migrations: [Migration] = []
         for fileName in names.sorted() where fileName.hasSuffix(".sql") {
             guard let (version, name) = parseFileName(fileName) else {
                 throw MigrationError(
-                    code: .badFileName, message: "\(directory)/\(fileName): migration files must be named NNNN_name.sql (four or more digits, an underscore, a name)", file: fileName)
+                    code: .badFileName,
+                    message:
+                        "\(directory)/\(fileName): migration files must be named NNNN_name.sql (four or more digits, an underscore, a name)",
+                    file: fileName)
             }
             let path = (directory as NSString).appendingPathComponent(fileName)
             guard let data = FileManager.default.contents(atPath: path), let sql = String(data: data, encoding: .utf8) else {
@@ -57,7 +62,8 @@ public struct Migration: Sendable, Equatable {
             migrations.append(Migration(version: version, name: name, sql: sql, fileName: fileName))
         }
         guard !migrations.isEmpty else {
-            throw MigrationError(code: .badDirectory, message: "the migrations folder \(directory) holds no NNNN_name.sql files (set --migrations-dir)")
+            throw MigrationError(
+                code: .badDirectory, message: "the migrations folder \(directory) holds no NNNN_name.sql files (set --migrations-dir)")
         }
         return migrations.sorted { $0.version < $1.version }
     }

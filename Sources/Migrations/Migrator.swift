@@ -38,7 +38,9 @@ public struct Migrator: Sendable {
     func appliedRows(_ connection: PostgresConnection) throws -> [AppliedMigration] {
         try connection.query("SELECT version, name, checksum FROM schema_migrations ORDER BY version", name: "read schema_migrations")
             .map { row in
-                AppliedMigration(version: try row["version"].decode(Int.self), name: try row["name"].decode(String.self), checksum: try row["checksum"].decode(String.self))
+                AppliedMigration(
+                    version: try row["version"].decode(Int.self), name: try row["name"].decode(String.self),
+                    checksum: try row["checksum"].decode(String.self))
             }
     }
 
@@ -52,7 +54,8 @@ public struct Migrator: Sendable {
             if let (file, recorded) = plan.changed.first {
                 throw MigrationError(
                     code: .checksumChanged,
-                    message: "migration \(file.fileName) was changed after it was applied (recorded checksum \(recorded.checksum.prefix(12))…, file now \(file.checksum.prefix(12))…). Applied migrations must not be edited: restore the file and add a new migration instead.",
+                    message:
+                        "migration \(file.fileName) was changed after it was applied (recorded checksum \(recorded.checksum.prefix(12))…, file now \(file.checksum.prefix(12))…). Applied migrations must not be edited: restore the file and add a new migration instead.",
                     file: file.fileName)
             }
             for unknown in plan.unknown {
@@ -71,7 +74,9 @@ public struct Migrator: Sendable {
                             [migration.version, migration.name, migration.checksum], name: "record migration")
                     }
                 } catch let error as PostgresError {
-                    throw MigrationError(code: .failed, message: "migration \(migration.fileName) failed and was rolled back: \(error)", file: migration.fileName)
+                    throw MigrationError(
+                        code: .failed, message: "migration \(migration.fileName) failed and was rolled back: \(error)",
+                        file: migration.fileName)
                 }
                 done.append(migration)
             }

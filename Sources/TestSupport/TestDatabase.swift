@@ -75,7 +75,9 @@ public struct TestEnvironmentError: Error, CustomStringConvertible {
 }
 
 /// Runs a program and returns its exit status, stdout and stderr.
-public func runProcess(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+public func runProcess(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (
+    status: Int32, stdout: String, stderr: String
+) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments

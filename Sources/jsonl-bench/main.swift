@@ -41,7 +41,9 @@ struct Rand {
 let firstNames = ["Ann", "José", "Zoë", "Łukasz", "Søren", "Björk", "田中", "Иван", "Amélie", "O'Brien", "Nuño", "Çağla"]
 let lastNames = ["Müller", "García", "Smith", "Dvořák", "Nguyễn", "Østergaard", "山田", "Петров", "Kowalski", "Lefèvre"]
 let cities = ["Köln", "München", "São Paulo", "Zürich", "Kraków", "Malmö", "東京", "Reykjavík", "Paris", "New York"]
-let products = ["T-Shirt", "Café Crème Mug", "Hoodie \\\"Classic\\\"", "Sneaker – Größe 42", "Tee 🎁 Gift", "Socks (3 pack)", "Backpack\\/Day"]
+let products = [
+    "T-Shirt", "Café Crème Mug", "Hoodie \\\"Classic\\\"", "Sneaker – Größe 42", "Tee 🎁 Gift", "Socks (3 pack)", "Backpack\\/Day",
+]
 let notes = [
     "", "Please leave at the door\\nRing twice", "Gift wrap \\\"Happy Birthday!\\\" 🎉", "Lieferung nach 18 Uhr, bitte.",
     "Caf\\u00e9 order \\u2014 fragile", "Tab\\tseparated\\tnote",
@@ -51,7 +53,8 @@ let tagPool = ["vip", "wholesale", "first-order", "newsletter", "Rückgabe", "gi
 func address(_ r: inout Rand) -> String {
     let first = r.pick(firstNames)
     let last = r.pick(lastNames)
-    return #"{"firstName":"\#(first)","lastName":"\#(last)","address1":"\#(r.int(1...300)) Hauptstraße","address2":null,"city":"\#(r.pick(cities))","province":"NRW","zip":"\#(r.int(10000...99999))","country":"Germany","countryCodeV2":"DE","phone":"+49 221 \#(r.int(1_000_000...9_999_999))","company":null}"#
+    return
+        #"{"firstName":"\#(first)","lastName":"\#(last)","address1":"\#(r.int(1...300)) Hauptstraße","address2":null,"city":"\#(r.pick(cities))","province":"NRW","zip":"\#(r.int(10000...99999))","country":"Germany","countryCodeV2":"DE","phone":"+49 221 \#(r.int(1_000_000...9_999_999))","company":null}"#
 }
 
 func money(_ amount: String, _ currency: String) -> String {
@@ -234,11 +237,13 @@ let large = dir + "/orders-large.jsonl"
 defer { if !keep && directory == nil { try? FileManager.default.removeItem(atPath: dir) } }
 
 #if DEBUG
-print("warning: debug build; use swift run -c release jsonl-bench")
+    print("warning: debug build; use swift run -c release jsonl-bench")
 #endif
 let smallInfo = generate(path: small, bytes: smallMB * 1_000_000)
 let largeInfo = generate(path: large, bytes: smallMB * 10 * 1_000_000)
-print("files: small \(mb(smallInfo.bytes)), \(smallInfo.lines) lines (avg \(smallInfo.bytes / smallInfo.lines) B/line); large \(mb(largeInfo.bytes)), \(largeInfo.lines) lines")
+print(
+    "files: small \(mb(smallInfo.bytes)), \(smallInfo.lines) lines (avg \(smallInfo.bytes / smallInfo.lines) B/line); large \(mb(largeInfo.bytes)), \(largeInfo.lines) lines"
+)
 print("plan: \(benchPaths.count) paths + collectUnmatched")
 
 // Warm the page cache and the code.
@@ -258,7 +263,10 @@ for _ in 0..<max(1, runs / 2) {
 }
 let planRate = median(planRates)
 let foundationRate = median(foundationRates)
-print(String(format: "field-plan parse:        %7.1f MB/s  (median of %d; runs %@)", planRate, runs, planRates.map { String(format: "%.0f", $0) }.joined(separator: " ")))
+print(
+    String(
+        format: "field-plan parse:        %7.1f MB/s  (median of %d; runs %@)", planRate, runs,
+        planRates.map { String(format: "%.0f", $0) }.joined(separator: " ")))
 print(String(format: "validate only:           %7.1f MB/s  (median of %d)", median(validateRates), runs))
 print(String(format: "JSONSerialization:       %7.1f MB/s  (median of %d)", foundationRate, foundationRates.count))
 print(String(format: "ratio:                   %7.1fx     (target >= 8x; field-plan target >= 600 MB/s)", planRate / foundationRate))
@@ -287,8 +295,10 @@ func measureChild(_ file: String) -> (rss: Int, mbps: Double) {
 
 let smallChild = measureChild(small)
 let largeChild = measureChild(large)
-print(String(format: "peak RSS (child process): small %.1f MiB (%.0f MB/s), large %.1f MiB (%.0f MB/s), difference %+.2f MiB (target <= 8 MiB)",
-    Double(smallChild.rss) / 1024, smallChild.mbps, Double(largeChild.rss) / 1024, largeChild.mbps,
-    Double(largeChild.rss - smallChild.rss) / 1024))
+print(
+    String(
+        format: "peak RSS (child process): small %.1f MiB (%.0f MB/s), large %.1f MiB (%.0f MB/s), difference %+.2f MiB (target <= 8 MiB)",
+        Double(smallChild.rss) / 1024, smallChild.mbps, Double(largeChild.rss) / 1024, largeChild.mbps,
+        Double(largeChild.rss - smallChild.rss) / 1024))
 let ok = planRate >= 600 && planRate / foundationRate >= 8 && largeChild.rss - smallChild.rss <= 8 * 1024
 print(ok ? "targets: met" : "targets: NOT met")

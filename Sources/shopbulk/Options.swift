@@ -8,10 +8,14 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .customLong("database-url"), help: "PostgreSQL URL (default: $DATABASE_URL, else the embedded local cluster).")
     var databaseURL: String?
 
-    @Option(name: .customLong("data-dir"), help: "Folder of the embedded local cluster (default: $SHOPBULK_HOME, ~/.local/share/shopbulk, or /var/lib/shopbulk as root).")
+    @Option(
+        name: .customLong("data-dir"),
+        help: "Folder of the embedded local cluster (default: $SHOPBULK_HOME, ~/.local/share/shopbulk, or /var/lib/shopbulk as root).")
     var dataDirectory: String?
 
-    @Option(name: .customLong("migrations-dir"), help: "Folder of NNNN_name.sql migrations (default: ./migrations or the one beside the executable).")
+    @Option(
+        name: .customLong("migrations-dir"),
+        help: "Folder of NNNN_name.sql migrations (default: ./migrations or the one beside the executable).")
     var migrationsDirectory: String?
 
     func migrationsPath() throws -> String {
@@ -27,7 +31,9 @@ struct DatabaseOptions: ParsableArguments {
 
 /// Logging and output format.
 struct OutputOptions: ParsableArguments {
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default: $SHOPBULK_LOG_LEVEL or info).")
+    @Option(
+        name: .customLong("log-level"),
+        help: "trace, debug, info, notice, warning, error or critical (default: $SHOPBULK_LOG_LEVEL or info).")
     var logLevel: String?
 
     @Flag(name: .customLong("json"), help: "Print machine-readable JSON on stdout.")

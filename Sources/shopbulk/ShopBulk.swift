@@ -42,7 +42,8 @@ enum Entry {
             if error is ExitCode {
                 exit(code.rawValue)
             }
-            let isUsage = code == .validationFailure || code.rawValue == 64
+            let isUsage =
+                code == .validationFailure || code.rawValue == 64
                 || error is ValidationError || "\(type(of: error))".contains("CommandError")
             let message = ShopBulk.fullMessage(for: error)
             FileHandle.standardError.write(Data((message + "\n").utf8))

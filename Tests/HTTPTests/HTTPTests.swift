@@ -33,7 +33,9 @@ struct HTTPClientTests {
             TestHTTPResponse(status: 201, headers: [("X-Echo", request.header("X-Test") ?? "")], body: request.body.reversed())
         }
         let response = try client.execute(
-            HTTPRequest(method: .post, url: server.baseURL + "/echo", headers: [("X-Test", "abc"), ("Content-Type", "application/json")], body: Array("hello".utf8)))
+            HTTPRequest(
+                method: .post, url: server.baseURL + "/echo", headers: [("X-Test", "abc"), ("Content-Type", "application/json")],
+                body: Array("hello".utf8)))
         #expect(response.status == 201)
         #expect(response.head.header("x-echo") == "abc")
         #expect(response.body == Array("olleh".utf8))
@@ -47,10 +49,13 @@ struct HTTPClientTests {
         let server = try TestHTTPServer { _ in TestHTTPResponse(body: file, chunkSize: 64 << 10) }
         let collected = ByteSink()
         var heads = 0
-        try client.stream(HTTPRequest(url: server.baseURL + "/big"), onHead: { head in
-            heads += 1
-            #expect(head.status == 200)
-        }) { chunk in collected.append(chunk) }
+        try client.stream(
+            HTTPRequest(url: server.baseURL + "/big"),
+            onHead: { head in
+                heads += 1
+                #expect(head.status == 200)
+            }
+        ) { chunk in collected.append(chunk) }
         #expect(heads == 1)
         #expect(collected.chunks > 3)
         #expect(collected.bytes == file)
@@ -61,7 +66,8 @@ struct HTTPClientTests {
         let server = try TestHTTPServer { _ in TestHTTPResponse(body: makeFile(1000), delayBeforeBody: .seconds(5)) }
         let started = Date()
         #expect {
-            _ = try client.execute(HTTPRequest(url: server.baseURL + "/slow", timeouts: HTTPTimeouts(lowSpeedBytesPerSecond: 1, lowSpeedTime: .seconds(1))))
+            _ = try client.execute(
+                HTTPRequest(url: server.baseURL + "/slow", timeouts: HTTPTimeouts(lowSpeedBytesPerSecond: 1, lowSpeedTime: .seconds(1))))
         } throws: { error in
             (error as? HTTPError)?.code == .timeout && (error as? HTTPError)?.isTransient == true
         }
@@ -155,7 +161,9 @@ struct HTTPClientTests {
     func boundedRetries() throws {
         let server = try TestHTTPServer { _ in TestHTTPResponse(status: 503) }
         #expect {
-            _ = try client.download(url: server.baseURL + "/f", policy: DownloadPolicy(maxAttemptsWithoutProgress: 3, initialBackoff: .milliseconds(5))) { _ in }
+            _ = try client.download(
+                url: server.baseURL + "/f", policy: DownloadPolicy(maxAttemptsWithoutProgress: 3, initialBackoff: .milliseconds(5))
+            ) { _ in }
         } throws: { error in (error as? HTTPError)?.code == .retriesExhausted }
         #expect(server.requests.count == 3)
     }

@@ -67,7 +67,10 @@ struct CrashResumeTests {
         let queries = h.sim.operations.filter { !$0.foreign }.map(\.query)
         #expect(Set(queries).count == queries.count)
         // Every window is loaded exactly once.
-        #expect(try h.count("SELECT count(*) FROM (SELECT window_start, resource FROM sync_runs WHERE status = 'loaded' AND parent_run_id IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1) d") == 0)
+        #expect(
+            try h.count(
+                "SELECT count(*) FROM (SELECT window_start, resource FROM sync_runs WHERE status = 'loaded' AND parent_run_id IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1) d"
+            ) == 0)
         #expect(kills >= 1)
     }
 }

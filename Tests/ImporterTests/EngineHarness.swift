@@ -44,7 +44,8 @@ final class EngineHarness: @unchecked Sendable {
         logger.logLevel = .warning
         engine = ImportEngine(
             databaseURL: db.url, queriesDirectory: TestEnvironment.packageRoot + "/queries",
-            connector: ShopConnector(configuration: configuration, logger: logger), progress: ProgressBoard(live: false, logger: logger), logger: logger)
+            connector: ShopConnector(configuration: configuration, logger: logger), progress: ProgressBoard(live: false, logger: logger),
+            logger: logger)
     }
 
     func stop() async { await sim.stop() }
@@ -65,7 +66,9 @@ final class EngineHarness: @unchecked Sendable {
 
     /// Every row of a table, as JSON text without load-time columns, for comparing runs.
     func dump(_ table: String) throws -> [String] {
-        try connection.query("SELECT (to_jsonb(t) - 'imported_at' - 'shop_id')::text AS row FROM \(table) t ORDER BY id").map { $0["row"].string ?? "" }
+        try connection.query("SELECT (to_jsonb(t) - 'imported_at' - 'shop_id')::text AS row FROM \(table) t ORDER BY id").map {
+            $0["row"].string ?? ""
+        }
     }
 
     /// Submitted bulk query texts, from the simulator's operations.

@@ -26,13 +26,15 @@ struct EngineTests {
         }
         // Sampled rows, field by field.
         for order in shop.orders.prefix(25) {
-            let row = try #require(try h.connection.query(
-                """
-                SELECT name, email, customer_id, total_price::text AS total, currency_code, note, tags,
-                       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created,
-                       financial_status, fulfillment_status, test
-                FROM orders WHERE id = $1
-                """, [order.id]).first)
+            let row = try #require(
+                try h.connection.query(
+                    """
+                    SELECT name, email, customer_id, total_price::text AS total, currency_code, note, tags,
+                           to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created,
+                           financial_status, fulfillment_status, test
+                    FROM orders WHERE id = $1
+                    """, [order.id]
+                ).first)
             #expect(row["name"].string == order.name)
             #expect(row["email"].string == order.email)
             #expect(row["customer_id"].int64 == order.customerId)
@@ -44,7 +46,8 @@ struct EngineTests {
             #expect(row["fulfillment_status"].string == order.displayFulfillmentStatus)
             #expect(row["test"].bool == order.test)
             let lines = try h.connection.query(
-                "SELECT id, sku, quantity, original_unit_price::text AS price, title FROM order_lines WHERE order_id = $1 ORDER BY id", [order.id])
+                "SELECT id, sku, quantity, original_unit_price::text AS price, title FROM order_lines WHERE order_id = $1 ORDER BY id",
+                [order.id])
             #expect(lines.count == order.lineItems.count)
             for (line, item) in zip(lines.rows, order.lineItems.sorted { $0.id < $1.id }) {
                 #expect(line["id"].int64 == item.id)
@@ -55,7 +58,8 @@ struct EngineTests {
             }
         }
         for customer in shop.customers.prefix(15) {
-            let row = try #require(try h.connection.query("SELECT first_name, last_name, email, note, tags FROM customers WHERE id = $1", [customer.id]).first)
+            let row = try #require(
+                try h.connection.query("SELECT first_name, last_name, email, note, tags FROM customers WHERE id = $1", [customer.id]).first)
             #expect(row["first_name"].string == customer.firstName)
             #expect(row["last_name"].string == customer.lastName)
             #expect(row["email"].string == customer.email)
@@ -87,7 +91,8 @@ struct EngineTests {
         #expect(report.rows["customers"] == 4)
         for id in touched.orderIds + added.orderIds {
             let expected = try #require(h.sim.shop.order(id: id))
-            let updated = try h.text("SELECT to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM orders WHERE id = \(id)")
+            let updated = try h.text(
+                "SELECT to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM orders WHERE id = \(id)")
             #expect(updated == expected.updatedAt)
         }
         #expect(try h.count("SELECT count(*) FROM orders") == h.sim.shop.liveOrderCount)
@@ -143,7 +148,8 @@ struct EngineTests {
         let h = try await EngineHarness.make(lineItems: false)
         defer { Task { await h.stop() } }
         try h.connection.execute("INSERT INTO orders (shop_id, id, gid) VALUES (\(h.shop.id), 1, 'gid://shopify/Order/1')")
-        try h.connection.execute("INSERT INTO order_lines (shop_id, id, gid, order_id, sku) VALUES (\(h.shop.id), 77, 'gid://shopify/LineItem/77', 1, 'KEEP')")
+        try h.connection.execute(
+            "INSERT INTO order_lines (shop_id, id, gid, order_id, sku) VALUES (\(h.shop.id), 77, 'gid://shopify/LineItem/77', 1, 'KEEP')")
         var options = EngineHarness.fastOptions
         options.resources = ["orders"]
         _ = try await h.full(options)
@@ -210,7 +216,9 @@ struct ReconcileTests {
         #expect(report.markedDeleted["customers"] == 2)
         let marked = try h.connection.query("SELECT id FROM orders WHERE deleted_at IS NOT NULL ORDER BY id").map { $0["id"].int64 ?? 0 }
         #expect(marked == deleted.orderIds.sorted())
-        let markedCustomers = try h.connection.query("SELECT id FROM customers WHERE deleted_at IS NOT NULL ORDER BY id").map { $0["id"].int64 ?? 0 }
+        let markedCustomers = try h.connection.query("SELECT id FROM customers WHERE deleted_at IS NOT NULL ORDER BY id").map {
+            $0["id"].int64 ?? 0
+        }
         #expect(markedCustomers == deleted.customerIds.sorted())
         // The service-desk views leave them out.
         #expect(try h.count("SELECT count(*) FROM order_history") == h.sim.shop.liveOrderCount)

@@ -24,11 +24,16 @@ final class LoaderHarness: @unchecked Sendable {
 
     /// Loads `text` as the result of `query`, fed in chunks of the given sizes (cycled).
     @discardableResult
-    func load(_ text: String, query: QueryFile? = nil, chunkSizes: [Int] = [1 << 20], options: LoadOptions = LoadOptions()) throws -> LoadSummary {
+    func load(_ text: String, query: QueryFile? = nil, chunkSizes: [Int] = [1 << 20], options: LoadOptions = LoadOptions()) throws
+        -> LoadSummary
+    {
         let q = query ?? orders
         let ledger = RunLedger(connection: try db.connect())
-        let runID = try ledger.create(.init(shopID: shop.id, kind: "load", resource: "orders", queryName: q.name, queryHash: q.hash, status: "loading"))
-        let loader = try BulkLoader(connection: connection, mapping: q.mapping, queryFile: q.path, shopID: shop.id, runID: runID, source: "test.jsonl", options: options)
+        let runID = try ledger.create(
+            .init(shopID: shop.id, kind: "load", resource: "orders", queryName: q.name, queryHash: q.hash, status: "loading"))
+        let loader = try BulkLoader(
+            connection: connection, mapping: q.mapping, queryFile: q.path, shopID: shop.id, runID: runID, source: "test.jsonl",
+            options: options)
         try loader.begin()
         let bytes = Array(text.utf8)
         var offset = 0
@@ -78,7 +83,9 @@ enum Lines {
         ])
     }
 
-    static func lineItem(_ id: Int, order: Int, sku: String = "SKU", price: String = "5.00", title: String = "T-Shirt", quantity: Int = 2) -> String {
+    static func lineItem(_ id: Int, order: Int, sku: String = "SKU", price: String = "5.00", title: String = "T-Shirt", quantity: Int = 2)
+        -> String
+    {
         json([
             "__typename": "LineItem", "id": "gid://shopify/LineItem/\(id)", "title": title, "name": title, "variantTitle": nil,
             "sku": sku, "vendor": "ACME", "quantity": quantity, "currentQuantity": quantity, "unfulfilledQuantity": 0,

@@ -44,7 +44,8 @@ struct LoaderTests {
         #expect(try h.dump("order_lines") == before.1)
         #expect(summary.rows["orders"] == 3)
         // Order 5001 comes back with only one of its two lines; 5002 and 5003 are not in this file.
-        let again = try h.load([Lines.order(5001, updatedAt: "2025-06-10T00:00:00Z"), Lines.lineItem(9011, order: 5001)].joined(separator: "\n"))
+        let again = try h.load(
+            [Lines.order(5001, updatedAt: "2025-06-10T00:00:00Z"), Lines.lineItem(9011, order: 5001)].joined(separator: "\n"))
         #expect(again.removedChildren["order_lines"] == 1)
         #expect(try h.count("SELECT count(*) FROM order_lines WHERE order_id = 5001") == 1)
         #expect(try h.count("SELECT count(*) FROM order_lines") == 5)
@@ -68,7 +69,9 @@ struct LoaderTests {
     @Test("money is exact: 0.1 + 0.2 sums to 0.3")
     func exactMoney() throws {
         let h = try LoaderHarness()
-        try h.load([Lines.order(1, total: "0.1"), Lines.order(2, total: "0.2"), Lines.order(3, total: "123456789012345.67")].joined(separator: "\n"))
+        try h.load(
+            [Lines.order(1, total: "0.1"), Lines.order(2, total: "0.2"), Lines.order(3, total: "123456789012345.67")].joined(
+                separator: "\n"))
         let sum = try h.connection.query("SELECT sum(total_price)::text AS s FROM orders WHERE id IN (1, 2)").first?["s"].string
         #expect(sum == "0.3")
         #expect(try h.connection.query("SELECT total_price::text AS p FROM orders WHERE id = 3").first?["p"].string == "123456789012345.67")
@@ -115,7 +118,8 @@ struct LoaderTests {
         let summary = try h.load(lines.joined(separator: "\n"), options: LoadOptions(maxRejects: 2))
         #expect(summary.rejected == 2)
         #expect(summary.rows["orders"] == 8)
-        let rejected = try h.connection.query("SELECT line_number, byte_offset, reason, convert_from(raw_line, 'UTF8') AS raw FROM rejected_records ORDER BY line_number")
+        let rejected = try h.connection.query(
+            "SELECT line_number, byte_offset, reason, convert_from(raw_line, 'UTF8') AS raw FROM rejected_records ORDER BY line_number")
         #expect(rejected.map { $0["line_number"].int } == [4, 7])
         #expect(rejected.first?["raw"].string == "{not json")
         #expect(rejected.rows[1]["reason"].string?.contains("totalPriceSet.shopMoney.amount") == true)
@@ -148,7 +152,11 @@ struct LoaderTests {
     @Test("the high-water mark is the greatest (updated_at, id) and never moves back")
     func highWaterMark() throws {
         let h = try LoaderHarness()
-        let first = try h.load([Lines.order(1, updatedAt: "2025-06-01T00:00:00Z"), Lines.order(3, updatedAt: "2025-07-01T00:00:00Z"), Lines.order(2, updatedAt: "2025-07-01T00:00:00Z")].joined(separator: "\n"))
+        let first = try h.load(
+            [
+                Lines.order(1, updatedAt: "2025-06-01T00:00:00Z"), Lines.order(3, updatedAt: "2025-07-01T00:00:00Z"),
+                Lines.order(2, updatedAt: "2025-07-01T00:00:00Z"),
+            ].joined(separator: "\n"))
         #expect(first.highWaterUpdatedAt == "2025-07-01T00:00:00.000000Z")
         #expect(first.highWaterID == 3)
         try h.load(Lines.order(4, updatedAt: "2024-01-01T00:00:00Z"))
@@ -160,7 +168,9 @@ struct LoaderTests {
     func extraColumn() throws {
         let h = try LoaderHarness()
         // `sku` and `customAttributes` are columns of order_lines only: on an order they belong in extra.
-        let line = Lines.order(1).dropLast() + #","riskLevel":"LOW","fulfillments":[{"status":"SUCCESS"}],"sku":"O-\"1\"","customAttributes":[{"key":"k","value":null}]}"#
+        let line =
+            Lines.order(1).dropLast()
+            + #","riskLevel":"LOW","fulfillments":[{"status":"SUCCESS"}],"sku":"O-\"1\"","customAttributes":[{"key":"k","value":null}]}"#
         try h.load(String(line))
         let extra = try h.connection.query(
             "SELECT extra->>'riskLevel' AS r, extra->'fulfillments'->0->>'status' AS f, extra->>'sku' AS sku, extra->'customAttributes'->0->>'key' AS k FROM orders"
@@ -181,7 +191,8 @@ struct LoaderTests {
         let text = h.orders.text.replacingOccurrences(of: "-> financial_status", with: "-> money_status")
         let broken = try QueryFile(name: "orders", path: "queries/orders.graphql", text: text)
         #expect {
-            _ = try BulkLoader(connection: h.connection, mapping: broken.mapping, queryFile: broken.path, shopID: h.shop.id, runID: 0, source: "x")
+            _ = try BulkLoader(
+                connection: h.connection, mapping: broken.mapping, queryFile: broken.path, shopID: h.shop.id, runID: 0, source: "x")
         } throws: { error in
             "\(error)".contains("displayFinancialStatus") && "\(error)".contains("orders.money_status")
         }
@@ -191,10 +202,13 @@ struct LoaderTests {
     func customersAndViews() throws {
         let h = try LoaderHarness()
         let customer = Lines.json([
-            "__typename": "Customer", "id": "gid://shopify/Customer/7001", "firstName": "Zoë", "lastName": "O'Brien", "displayName": "Zoë O'Brien",
+            "__typename": "Customer", "id": "gid://shopify/Customer/7001", "firstName": "Zoë", "lastName": "O'Brien",
+            "displayName": "Zoë O'Brien",
             "defaultEmailAddress": ["emailAddress": "zoe@example.com"], "defaultPhoneNumber": nil, "state": "ENABLED",
-            "verifiedEmail": true, "taxExempt": false, "locale": "de", "note": nil, "tags": [], "amountSpent": ["amount": "12.50", "currencyCode": "EUR"],
-            "numberOfOrders": "3", "lastOrder": ["id": "gid://shopify/Order/5001"], "defaultAddress": ["company": "ACME AG", "city": "Bern"],
+            "verifiedEmail": true, "taxExempt": false, "locale": "de", "note": nil, "tags": [],
+            "amountSpent": ["amount": "12.50", "currencyCode": "EUR"],
+            "numberOfOrders": "3", "lastOrder": ["id": "gid://shopify/Order/5001"],
+            "defaultAddress": ["company": "ACME AG", "city": "Bern"],
             "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2025-01-01T00:00:00Z",
         ])
         try h.load(customer, query: h.customers)
@@ -203,7 +217,10 @@ struct LoaderTests {
         try h.connection.execute("UPDATE shops SET customers_as = 'customer'")
         #expect(try h.connection.query("SELECT account_name FROM customer_accounts").first?["account_name"].string == "ACME AG")
         #expect(try h.count("SELECT count(*) FROM contacts") == 0)
-        let row = try #require(try h.connection.query("SELECT number_of_orders, last_order_id, amount_spent::text AS a, email FROM customers").first)
-        #expect(row["number_of_orders"].int == 3 && row["last_order_id"].int == 5001 && row["a"].string == "12.50" && row["email"].string == "zoe@example.com")
+        let row = try #require(
+            try h.connection.query("SELECT number_of_orders, last_order_id, amount_spent::text AS a, email FROM customers").first)
+        #expect(
+            row["number_of_orders"].int == 3 && row["last_order_id"].int == 5001 && row["a"].string == "12.50"
+                && row["email"].string == "zoe@example.com")
     }
 }

@@ -95,7 +95,8 @@ struct ReviewRegressionTests {
         task.cancel()
         _ = try? await task.value
         let successors = try h.count(
-            "SELECT count(*) FROM sync_runs WHERE parent_run_id IS NOT NULL AND status IN ('planned','submitting','submitted','running','completed','downloading')")
+            "SELECT count(*) FROM sync_runs WHERE parent_run_id IS NOT NULL AND status IN ('planned','submitting','submitted','running','completed','downloading')"
+        )
         let retried = try h.count("SELECT count(*) FROM sync_runs WHERE status = 'retried'")
         #expect(retried == 0 || successors == retried, "\(retried) windows marked retried but only \(successors) open successors")
         // The rerun then "completes" with a hole.
@@ -103,6 +104,8 @@ struct ReviewRegressionTests {
         var rerunError = "none"
         do { _ = try await h.full(options) } catch { rerunError = "\(error)" }
         let done = try h.count("SELECT count(*) FROM sync_state WHERE resource = 'orders' AND full_import_done_at IS NOT NULL")
-        #expect(try h.count("SELECT count(*) FROM orders") == h.sim.shop.liveOrderCount, "rerun error: \(rerunError); full_import_done rows: \(done)")
+        #expect(
+            try h.count("SELECT count(*) FROM orders") == h.sim.shop.liveOrderCount,
+            "rerun error: \(rerunError); full_import_done rows: \(done)")
     }
 }

@@ -69,7 +69,8 @@ struct StatusTests {
             ]
             .joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
         let load = try await cli.run([
-            "load", file, "--shop", "halo", "--query", "orders", "--advance-high-water", "--queries-dir", TestEnvironment.packageRoot + "/queries",
+            "load", file, "--shop", "halo", "--query", "orders", "--advance-high-water", "--queries-dir",
+            TestEnvironment.packageRoot + "/queries",
         ])
         #expect(load.status == 0, "\(load.stderr)")
 

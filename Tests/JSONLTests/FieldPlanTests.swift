@@ -117,7 +117,8 @@ struct FieldPlanTests {
     @Test("forEachElement of an array slot")
     func elements() throws {
         let plan = try FieldPlan(paths: ["tags"])
-        let line = try #require(parse(#"{"tags":[ 1 , -2.5e3, true,false,null, "x\u0041" ,[1,["]"]],{"a":"}"}, "" ]}"#, plan: plan).lines.first)
+        let line = try #require(
+            parse(#"{"tags":[ 1 , -2.5e3, true,false,null, "x\u0041" ,[1,["]"]],{"a":"}"}, "" ]}"#, plan: plan).lines.first)
         let elements = try #require(line.slots[0].elements)
         #expect(elements.map(\.kind) == [.number, .number, .bool, .bool, .null, .string, .array, .object, .string])
         #expect(elements.map(\.text) == ["1", "-2.5e3", "true", "false", "null", "xA", #"[1,["]"]]"#, #"{"a":"}"}"#, ""])

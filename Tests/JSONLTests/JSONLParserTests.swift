@@ -86,7 +86,9 @@ struct JSONLParserTests {
             #expect(parse(line).thrown?.code == .invalidUTF8, "\(sequence)")
             #expect(parse(line, cuts: Array(0..<line.count)).thrown?.code == .invalidUTF8, "\(sequence)")
         }
-        let good: [[UInt8]] = [[0xC2, 0x80], [0xE0, 0xA0, 0x80], [0xED, 0x9F, 0xBF], [0xEE, 0x80, 0x80], [0xF0, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF]]
+        let good: [[UInt8]] = [
+            [0xC2, 0x80], [0xE0, 0xA0, 0x80], [0xED, 0x9F, 0xBF], [0xEE, 0x80, 0x80], [0xF0, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF],
+        ]
         for sequence in good {
             let line: [UInt8] = Array("[\"ab".utf8) + sequence + Array("cd\"]\n".utf8)
             #expect(parse(line, cuts: Array(0..<line.count)).thrown == nil, "\(sequence)")
@@ -128,10 +130,12 @@ struct JSONLParserTests {
         try Array("[1]\n[2".utf8).withUnsafeBytes { try a.feed($0) { linesA.append($0.number) } }
         var b = a
         try Array("]\n".utf8).withUnsafeBytes { try a.feed($0) { linesA.append($0.number) } }
-        try Array("3]\n".utf8).withUnsafeBytes { try b.feed($0) { line in
-            linesB.append(line.number)
-            #expect(String(decoding: line.bytes, as: UTF8.self) == "[23]")
-        } }
+        try Array("3]\n".utf8).withUnsafeBytes {
+            try b.feed($0) { line in
+                linesB.append(line.number)
+                #expect(String(decoding: line.bytes, as: UTF8.self) == "[23]")
+            }
+        }
         #expect(linesA == [1, 2])
         #expect(linesB == [2])
     }
@@ -139,10 +143,12 @@ struct JSONLParserTests {
     @Test("JSONValue trees and the line view")
     func values() throws {
         let value = try JSONValue(parsing: " {\"a\" : [1, -0.5e-3, \"x\\u00e9\", true, false, null, {}], \"b\":{\"c\":[]}}\n")
-        #expect(value == .object([
-            .init("a", .array([.number("1"), .number("-0.5e-3"), .string("xé"), .bool(true), .bool(false), .null, .object([])])),
-            .init("b", .object([.init("c", .array([]))])),
-        ]))
+        #expect(
+            value
+                == .object([
+                    .init("a", .array([.number("1"), .number("-0.5e-3"), .string("xé"), .bool(true), .bool(false), .null, .object([])])),
+                    .init("b", .object([.init("c", .array([]))])),
+                ]))
         #expect(value.jsonText == #"{"a":[1,-0.5e-3,"xé",true,false,null,{}],"b":{"c":[]}}"#)
         #expect(throws: JSONLError.self) { try JSONValue(parsing: "[1,]") }
         let error = #expect(throws: JSONLError.self) { try JSONValue(parsing: "[1,\n  2,\n  x]") }

@@ -31,7 +31,8 @@ struct PropertyTests {
             let plan = try! FieldPlan(paths: Self.paths, collectUnmatched: generator.chance(70))
             let maxLineLength = generator.chance(20) ? Int.random(in: 1...200, using: &generator.rng) : 64 << 20
             for policy in [JSONLParser.InvalidLines.report, .fail] {
-                let options = JSONLParser.Options(maxDepth: generator.chance(20) ? 3 : 512, maxLineLength: maxLineLength, invalidLines: policy)
+                let options = JSONLParser.Options(
+                    maxDepth: generator.chance(20) ? 3 : 512, maxLineLength: maxLineLength, invalidLines: policy)
                 let whole = parse(data, plan: plan, options: options)
                 for cuts in Self.chunkings(data, &generator.rng) {
                     let chunked = parse(data, plan: plan, options: options, cuts: cuts)
@@ -69,12 +70,16 @@ struct PropertyTests {
                     }
                     var got = snapshot.slots[slot]
                     // Nested arrays' own elements are not listed by the oracle.
-                    got.elements = got.elements?.map { var e = $0; e.elements = nil; return e }
+                    got.elements = got.elements?.map {
+                        var e = $0; e.elements = nil; return e
+                    }
                     #expect(got == want, "seed \(seed), line \(index + 1), path \(path)")
                 }
                 if case .object(let members, _) = value {
                     let firsts = Set(Self.paths.map { String($0.split(separator: ".")[0]) })
-                    let rest = "{" + members.filter { !firsts.contains($0.key) }.map { $0.keyText + ":" + $0.value.text }.joined(separator: ",") + "}"
+                    let rest =
+                        "{" + members.filter { !firsts.contains($0.key) }.map { $0.keyText + ":" + $0.value.text }.joined(separator: ",")
+                        + "}"
                     #expect(snapshot.unmatched.map { String(decoding: $0, as: UTF8.self) } == rest, "seed \(seed)")
                     // The unmatched object is valid JSON.
                     #expect(throws: Never.self) { try JSONValue(parsing: rest) }

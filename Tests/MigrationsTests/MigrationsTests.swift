@@ -83,7 +83,9 @@ struct MigrationsDatabaseTests {
     func failingFile() throws {
         let db = try TestDatabase()
         let c = try db.connect()
-        let dir = try migrationFolder(["0001_a.sql": "CREATE TABLE a (x int);", "0002_b.sql": "CREATE TABLE b (x int); SELECT nonsense_column FROM a;"])
+        let dir = try migrationFolder([
+            "0001_a.sql": "CREATE TABLE a (x int);", "0002_b.sql": "CREATE TABLE b (x int); SELECT nonsense_column FROM a;",
+        ])
         #expect(throws: MigrationError.self) { try Migrator(directory: dir).apply(on: c) }
         #expect(try c.query("SELECT to_regclass('b') IS NULL AS absent").first?["absent"].bool == true)
         #expect(try c.query("SELECT count(*) AS n FROM schema_migrations").first?["n"].int == 1)
@@ -119,7 +121,10 @@ struct MigrateCommandTests {
     func unreachable() throws {
         let r = try runProcess(
             TestEnvironment.shopbulkBinary,
-            ["migrate", "--database-url", "postgresql://bob:Sup3rSecretPw@127.0.0.1:1/x?connect_timeout=3", "--migrations-dir", TestEnvironment.packageRoot + "/migrations"])
+            [
+                "migrate", "--database-url", "postgresql://bob:Sup3rSecretPw@127.0.0.1:1/x?connect_timeout=3", "--migrations-dir",
+                TestEnvironment.packageRoot + "/migrations",
+            ])
         #expect(r.status == 1)
         #expect(r.stderr.contains("127.0.0.1"))
         #expect(!r.stderr.contains("Sup3rSecretPw"))

@@ -25,7 +25,9 @@ struct PostgresTests {
         let db = try TestDatabase()
         let c = try db.connect()
         try c.execute("CREATE TABLE t (id bigint PRIMARY KEY, s text, n text)")
-        let samples = ["plain", "tab\there", "new\nline", "back\\slash", "cr\rlf\r\n", "Zoë Łukasz 山田 🚀", "\\N", "", "quote\"'", "\u{2028}sep"]
+        let samples = [
+            "plain", "tab\there", "new\nline", "back\\slash", "cr\rlf\r\n", "Zoë Łukasz 山田 🚀", "\\N", "", "quote\"'", "\u{2028}sep",
+        ]
         let stored = try c.copyFrom("COPY t (id, s, n) FROM STDIN", name: "copy t") { writer in
             for i in 0..<100_000 {
                 try writer.field(Int64(i))

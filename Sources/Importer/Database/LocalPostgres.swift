@@ -80,9 +80,11 @@ public struct LocalPostgres: Sendable {
     func initialize() throws {
         logger.info("creating the local PostgreSQL cluster", metadata: ["dir": "\(dataDirectory)"])
         try prepareDirectories()
-        try runTool("initdb", [
-            "-D", dataDirectory, "-U", Self.userName, "--auth=trust", "-E", "UTF8", "--no-locale", "--no-instructions",
-        ])
+        try runTool(
+            "initdb",
+            [
+                "-D", dataDirectory, "-U", Self.userName, "--auth=trust", "-E", "UTF8", "--no-locale", "--no-instructions",
+            ])
         // Unix socket only, in our own folder; no TCP port that could clash with another server.
         let settings = """
 
@@ -151,7 +153,9 @@ public struct LocalPostgres: Sendable {
         let path = Self.binDirectory() + "/" + tool
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw LocalPostgresError(
-                message: "\(path) not found: install PostgreSQL server binaries (Debian: apt-get install postgresql) or set SHOPBULK_PG_BIN to their folder, or give --database-url")
+                message:
+                    "\(path) not found: install PostgreSQL server binaries (Debian: apt-get install postgresql) or set SHOPBULK_PG_BIN to their folder, or give --database-url"
+            )
         }
         if getuid() == 0 {
             return try runCommand("/usr/sbin/runuser", ["-u", "postgres", "--", path] + arguments, allowFailure: allowFailure)
@@ -184,14 +188,20 @@ public struct LocalPostgres: Sendable {
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw LocalPostgresError(message: "waiting for \(path) failed: \(String(cString: strerror(errno)))") }
+            guard errno == EINTR else {
+                throw LocalPostgresError(message: "waiting for \(path) failed: \(String(cString: strerror(errno)))")
+            }
         }
         let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         if exitStatus != 0 && !allowFailure {
-            let tool = arguments.first { $0.hasSuffix("/pg_ctl") || $0.hasSuffix("/initdb") }.map { ($0 as NSString).lastPathComponent } ?? (path as NSString).lastPathComponent
+            let tool =
+                arguments.first { $0.hasSuffix("/pg_ctl") || $0.hasSuffix("/initdb") }.map { ($0 as NSString).lastPathComponent }
+                ?? (path as NSString).lastPathComponent
             throw LocalPostgresError(
-                message: "\(tool) \(arguments.filter { !$0.hasPrefix("/usr") && $0 != "-u" && $0 != "postgres" && $0 != "--" }.joined(separator: " ")) failed (exit \(exitStatus)): \(text.trimmingCharacters(in: .whitespacesAndNewlines)). See \(logFile).")
+                message:
+                    "\(tool) \(arguments.filter { !$0.hasPrefix("/usr") && $0 != "-u" && $0 != "postgres" && $0 != "--" }.joined(separator: " ")) failed (exit \(exitStatus)): \(text.trimmingCharacters(in: .whitespacesAndNewlines)). See \(logFile)."
+            )
         }
         return ToolResult(status: exitStatus, output: text)
     }

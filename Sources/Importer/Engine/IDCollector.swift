@@ -27,7 +27,9 @@ final class IDCollector: @unchecked Sendable {
     private func take(_ line: borrowing JSONLLine) throws {
         let id = line[0]
         guard id.kind == .string, let digits = GID.numericID(id.bytes, kind: .string) else {
-            throw LoadError(code: .badRecord, source: "reconcile export", line: line.number, byteOffset: line.byteOffset, reason: "a line without a Shopify GID in \"id\"")
+            throw LoadError(
+                code: .badRecord, source: "reconcile export", line: line.number, byteOffset: line.byteOffset,
+                reason: "a line without a Shopify GID in \"id\"")
         }
         buffer.beginField()
         buffer.appendVerbatim(digits)

@@ -174,7 +174,8 @@ final class RunContext: @unchecked Sendable {
                     for run in stuck {
                         _ = try ledger.create(
                             .init(
-                                shopID: run.shopID, kind: run.kind, resource: run.resource, queryName: run.queryName, queryHash: run.queryHash,
+                                shopID: run.shopID, kind: run.kind, resource: run.resource, queryName: run.queryName,
+                                queryHash: run.queryHash,
                                 windowField: run.window?.field, windowStart: run.window?.start.map(Timestamp.text),
                                 windowEnd: run.window?.end.map(Timestamp.text), parentRunID: id))
                         try ledger.update(run.id, ["status": "retried"])
@@ -201,13 +202,15 @@ final class RunContext: @unchecked Sendable {
                 for window in windows {
                     _ = try ledger.create(
                         .init(
-                            shopID: shop.id, kind: "full", resource: resource, queryName: q.name, queryHash: q.hash, windowField: window.field,
+                            shopID: shop.id, kind: "full", resource: resource, queryName: q.name, queryHash: q.hash,
+                            windowField: window.field,
                             windowStart: window.start.map(Timestamp.text), windowEnd: window.end.map(Timestamp.text), parentRunID: parent))
                 }
                 return parent
             }
             engine.logger.info(
-                "planned the full import", metadata: ["resource": "\(resource)", "windows": "\(windows.count)", "from": "\(Timestamp.text(start))"])
+                "planned the full import",
+                metadata: ["resource": "\(resource)", "windows": "\(windows.count)", "from": "\(Timestamp.text(start))"])
             jobs.append((resource, parent, snapshot))
         }
         try await runOpenWindows(kinds: ["full"], report: &report)
@@ -268,24 +271,29 @@ final class RunContext: @unchecked Sendable {
             try connection.transaction {
                 for resource in options.resources {
                     let q = try query(resource)
-                    guard let state = try connection.query(
-                        """
-                        SELECT extract(epoch FROM high_water_updated_at)::text AS hw, full_import_done_at IS NOT NULL AS full
-                        FROM sync_state WHERE shop_id = $1 AND resource = $2
-                        """, [shop.id, resource], name: "read high-water mark"
-                    ).first, state["full"].bool == true, let mark = Timestamp.fromEpoch(state["hw"].string)
+                    guard
+                        let state = try connection.query(
+                            """
+                            SELECT extract(epoch FROM high_water_updated_at)::text AS hw, full_import_done_at IS NOT NULL AS full
+                            FROM sync_state WHERE shop_id = $1 AND resource = $2
+                            """, [shop.id, resource], name: "read high-water mark"
+                        ).first, state["full"].bool == true, let mark = Timestamp.fromEpoch(state["hw"].string)
                     else {
                         throw ShopError(
-                            message: "shop \(shop.name) has no completed full import of \(resource) yet: run `shopbulk import \(shop.name) --full` first (it resumes an interrupted one)")
+                            message:
+                                "shop \(shop.name) has no completed full import of \(resource) yet: run `shopbulk import \(shop.name) --full` first (it resumes an interrupted one)"
+                        )
                     }
                     let start = mark.addingTimeInterval(-options.overlap)
                     let parent = try ledger.create(
                         .init(
-                            shopID: shop.id, kind: "delta", resource: resource, queryName: q.name, queryHash: q.hash, windowField: "updated_at",
+                            shopID: shop.id, kind: "delta", resource: resource, queryName: q.name, queryHash: q.hash,
+                            windowField: "updated_at",
                             windowStart: Timestamp.text(start), windowEnd: Timestamp.text(snapshot), status: "running"))
                     _ = try ledger.create(
                         .init(
-                            shopID: shop.id, kind: "delta", resource: resource, queryName: q.name, queryHash: q.hash, windowField: "updated_at",
+                            shopID: shop.id, kind: "delta", resource: resource, queryName: q.name, queryHash: q.hash,
+                            windowField: "updated_at",
                             windowStart: Timestamp.text(start), windowEnd: Timestamp.text(snapshot), parentRunID: parent))
                 }
             }
@@ -363,9 +371,12 @@ final class RunContext: @unchecked Sendable {
         engine.progress.update(run.id, label: "\(shop.name) \(run.label)") { $0.status = run.status }
 
         if run.status == "planned" || run.status == "submitting" {
-            if run.status == "submitting", let adopted = try await findSubmitted(prepared.text, since: run.submittedAt, connection: connection) {
+            if run.status == "submitting",
+                let adopted = try await findSubmitted(prepared.text, since: run.submittedAt, connection: connection)
+            {
                 // The process died after Shopify accepted the operation and before we recorded it.
-                engine.logger.notice("adopting an operation submitted before a crash", metadata: ["operation": "\(adopted.id)", "run": "\(id)"])
+                engine.logger.notice(
+                    "adopting an operation submitted before a crash", metadata: ["operation": "\(adopted.id)", "run": "\(id)"])
                 try ledger.update(id, ["status": "submitted", "operation_gid": adopted.id])
             } else {
                 try ledger.update(id, ["status": "submitting", "submitted_at": Timestamp.text(Date())])
@@ -393,14 +404,19 @@ final class RunContext: @unchecked Sendable {
                     if lastWrite.secondsSince() > 5 {
                         lastWrite.touch()
                         try? progressLedger.ledger.update(
-                            id, ["status": "running", "shopify_status": op.status.rawValue, "object_count": op.objectCount, "root_object_count": op.rootObjectCount])
+                            id,
+                            [
+                                "status": "running", "shopify_status": op.status.rawValue, "object_count": op.objectCount,
+                                "root_object_count": op.rootObjectCount,
+                            ])
                     }
                 }
                 let expires = (done.completedAt ?? Date()).addingTimeInterval(7 * 86_400)
                 try ledger.update(
                     id,
                     [
-                        "status": done.url == nil ? "empty" : "completed", "shopify_status": done.status.rawValue, "object_count": done.objectCount,
+                        "status": done.url == nil ? "empty" : "completed", "shopify_status": done.status.rawValue,
+                        "object_count": done.objectCount,
                         "root_object_count": done.rootObjectCount, "file_size": done.fileSize, "result_url": done.url,
                         "url_expires_at": Timestamp.text(expires), "completed_at": Timestamp.text(done.completedAt ?? Date()),
                     ])
@@ -419,7 +435,9 @@ final class RunContext: @unchecked Sendable {
 
         if run.status == "completed" || run.status == "downloading" {
             if let expiry = run.urlExpiresAt, expiry < Date() {
-                return try await handleFailure(run, error: ShopifyError(code: .expired, message: "the result URL expired before it was loaded", isRetryable: true), ledger: ledger, tally: tally)
+                return try await handleFailure(
+                    run, error: ShopifyError(code: .expired, message: "the result URL expired before it was loaded", isRetryable: true),
+                    ledger: ledger, tally: tally)
             }
             guard let url = run.resultURL else { throw ShopError(message: "run \(id) is completed without a result URL") }
             do {
@@ -453,7 +471,10 @@ final class RunContext: @unchecked Sendable {
                 onProgress: { p in progress.update(id, label: "") { $0.bytes = p.bytesDelivered } },
                 onChunk: { chunk in try loader.feed(chunk) })
             if let expected = run.fileSize, summary.bytesDelivered != expected {
-                throw ShopError(message: "the result of run \(run.id) has \(summary.bytesDelivered) bytes, Shopify announced \(expected); not loading a cut file")
+                throw ShopError(
+                    message:
+                        "the result of run \(run.id) has \(summary.bytesDelivered) bytes, Shopify announced \(expected); not loading a cut file"
+                )
             }
             let result = try loader.finish()
             committed = true
@@ -483,7 +504,8 @@ final class RunContext: @unchecked Sendable {
         let code = error.shopifyCode ?? error.code.rawValue
         engine.progress.update(run.id, label: "") { $0.status = "failed" }
         let connection = ledger.connection
-        if error.code == .operationFailed, error.shopifyCode == "TIMEOUT", let window = run.window, let (a, b) = WindowPlanner.halve(window) {
+        if error.code == .operationFailed, error.shopifyCode == "TIMEOUT", let window = run.window, let (a, b) = WindowPlanner.halve(window)
+        {
             // Retire the run and create its halves in one transaction: a crash never loses the window.
             let ids = try connection.transaction {
                 var ids: [Int64] = []
@@ -491,32 +513,41 @@ final class RunContext: @unchecked Sendable {
                     ids.append(
                         try ledger.create(
                             .init(
-                                shopID: run.shopID, kind: run.kind, resource: run.resource, queryName: run.queryName, queryHash: run.queryHash,
-                                windowField: half.field, windowStart: half.start.map(Timestamp.text), windowEnd: half.end.map(Timestamp.text),
+                                shopID: run.shopID, kind: run.kind, resource: run.resource, queryName: run.queryName,
+                                queryHash: run.queryHash,
+                                windowField: half.field, windowStart: half.start.map(Timestamp.text),
+                                windowEnd: half.end.map(Timestamp.text),
                                 parentRunID: run.parentRunID, attempt: 1)))
                 }
-                try ledger.update(run.id, ["status": "superseded", "error_code": "TIMEOUT", "error_message": "split into two windows after TIMEOUT"])
+                try ledger.update(
+                    run.id, ["status": "superseded", "error_code": "TIMEOUT", "error_message": "split into two windows after TIMEOUT"])
                 return ids
             }
             engine.logger.notice("window timed out; split in two", metadata: ["run": "\(run.id)", "window": "\(run.label)"])
             await tally.add { $0.split += 1 }
             return ids
         }
-        let canceledByUser = try connection.query("SELECT error_code FROM sync_runs WHERE id = $1", [run.id]).first?["error_code"].string == "CANCELED_BY_USER"
+        let canceledByUser =
+            try connection.query("SELECT error_code FROM sync_runs WHERE id = $1", [run.id]).first?["error_code"].string
+            == "CANCELED_BY_USER"
         guard error.isRetryable, !canceledByUser, run.attempt < options.maxAttempts else {
-            try ledger.fail(run.id, code: canceledByUser ? "CANCELED_BY_USER" : code, message: "\(error)", status: canceledByUser ? "canceled" : "failed")
+            try ledger.fail(
+                run.id, code: canceledByUser ? "CANCELED_BY_USER" : code, message: "\(error)",
+                status: canceledByUser ? "canceled" : "failed")
             throw error
         }
         // Wait while the run still stands for its window, then replace it in one transaction.
         let backoff = options.retryBackoff * (1 << min(run.attempt - 1, 5))
         engine.logger.notice(
-            "operation failed; retrying", metadata: ["run": "\(run.id)", "code": "\(code)", "attempt": "\(run.attempt + 1)", "backoff": "\(backoff)"])
+            "operation failed; retrying",
+            metadata: ["run": "\(run.id)", "code": "\(code)", "attempt": "\(run.attempt + 1)", "backoff": "\(backoff)"])
         try await Task.sleep(for: backoff)
         let next = try connection.transaction {
             let next = try ledger.create(
                 .init(
                     shopID: run.shopID, kind: run.kind, resource: run.resource, queryName: run.queryName, queryHash: run.queryHash,
-                    windowField: run.window?.field, windowStart: run.window?.start.map(Timestamp.text), windowEnd: run.window?.end.map(Timestamp.text),
+                    windowField: run.window?.field, windowStart: run.window?.start.map(Timestamp.text),
+                    windowEnd: run.window?.end.map(Timestamp.text),
                     parentRunID: run.parentRunID, attempt: run.attempt + 1))
             try ledger.update(run.id, ["status": "retried", "error_code": code, "error_message": String("\(error)".prefix(500))])
             return next
@@ -553,7 +584,8 @@ final class RunContext: @unchecked Sendable {
             let runID = try ledger.create(
                 .init(shopID: shop.id, kind: "reconcile", resource: resource, queryName: q.name, queryHash: q.hash, status: "submitting"))
             do {
-                try await reconcile(resource: resource, table: table, query: q, prepared: prepared, runID: runID, ledger: ledger, report: &report)
+                try await reconcile(
+                    resource: resource, table: table, query: q, prepared: prepared, runID: runID, ledger: ledger, report: &report)
             } catch {
                 try? ledger.fail(runID, code: (error as? ShopifyError)?.code.rawValue, message: "\(error)")
                 throw error
@@ -562,7 +594,8 @@ final class RunContext: @unchecked Sendable {
     }
 
     func reconcile(
-        resource: String, table: String, query q: QueryFile, prepared: PreparedQuery, runID: Int64, ledger: RunLedger, report: inout ImportReport
+        resource: String, table: String, query q: QueryFile, prepared: PreparedQuery, runID: Int64, ledger: RunLedger,
+        report: inout ImportReport
     ) async throws {
         do {  // one reconcile export: submit, wait, collect the ids, mark
             engine.progress.update(runID, label: "\(shop.name) reconcile \(resource)") { $0.status = "submitting" }
@@ -576,7 +609,8 @@ final class RunContext: @unchecked Sendable {
                     $0.objects = op.objectCount
                 }
             }
-            try ledger.update(runID, ["status": "downloading", "result_url": done.url, "object_count": done.objectCount, "file_size": done.fileSize])
+            try ledger.update(
+                runID, ["status": "downloading", "result_url": done.url, "object_count": done.objectCount, "file_size": done.fileSize])
             let ids = IDCollector(table: table)
             let loadConnection = try engine.connect()
             try ids.begin(on: loadConnection)
@@ -587,12 +621,18 @@ final class RunContext: @unchecked Sendable {
             try ids.end()
             // A cut or incomplete export would mark live rows deleted: the ids must match Shopify's count.
             guard ids.collected == Int(done.rootObjectCount) else {
-                try? ledger.fail(runID, code: "INCOMPLETE", message: "collected \(ids.collected) ids, Shopify counted \(done.rootObjectCount)")
-                throw ShopError(message: "the reconcile export of \(resource) has \(ids.collected) ids but Shopify counted \(done.rootObjectCount); nothing was marked")
+                try? ledger.fail(
+                    runID, code: "INCOMPLETE", message: "collected \(ids.collected) ids, Shopify counted \(done.rootObjectCount)")
+                throw ShopError(
+                    message:
+                        "the reconcile export of \(resource) has \(ids.collected) ids but Shopify counted \(done.rootObjectCount); nothing was marked"
+                )
             }
             let marked = try ids.finish(shopID: shop.id, runID: runID, notAfter: submittedAt.addingTimeInterval(-60))
             report.markedDeleted[table] = marked
-            engine.progress.update(runID, label: "") { $0.status = "loaded"; $0.rows = marked }
+            engine.progress.update(runID, label: "") {
+                $0.status = "loaded"; $0.rows = marked
+            }
         }
     }
 }

@@ -54,14 +54,17 @@ public final class ProgressBoard: @unchecked Sendable {
         if entries[id] == nil { order.append(id) }
         let before = entry.status
         change(&entry)
-        if ["loaded", "failed", "canceled", "superseded", "empty"].contains(entry.status), entry.finished == nil { entry.finished = Date() }
+        if ["loaded", "failed", "canceled", "superseded", "empty"].contains(entry.status), entry.finished == nil {
+            entry.finished = Date()
+        }
         entries[id] = entry
         lock.unlock()
         if !live && before != entry.status {
             logger.info(
                 "operation \(entry.status)",
                 metadata: [
-                    "run": "\(id)", "what": "\(entry.label)", "objects": "\(entry.objects)", "bytes": "\(entry.bytes)", "rows": "\(entry.rows)",
+                    "run": "\(id)", "what": "\(entry.label)", "objects": "\(entry.objects)", "bytes": "\(entry.bytes)",
+                    "rows": "\(entry.rows)",
                 ])
         }
     }

@@ -35,14 +35,19 @@ extension ImportEngine {
             guard Mapping.isIdentifier(table) else {
                 throw ShopError(message: "'\(table)' is not a valid table name (lower-case letters, digits and _; starting with a letter)")
             }
-            let reserved = ["shops", "customers", "orders", "order_lines", "sync_runs", "sync_state", "rejected_records", "schema_migrations", "contacts", "customer_accounts", "order_history"]
+            let reserved = [
+                "shops", "customers", "orders", "order_lines", "sync_runs", "sync_state", "rejected_records", "schema_migrations",
+                "contacts", "customer_accounts", "order_history",
+            ]
             guard !reserved.contains(table) else {
                 throw ShopError(message: "'\(table)' is one of shopbulk's own tables; choose another name for the saved query's table")
             }
         }
         let ledger = RunLedger(connection: connection)
         let runID = try ledger.create(
-            .init(shopID: shop.id, kind: "saved", resource: prepared.rootField, queryName: query.name, queryHash: query.hash, status: "submitting"))
+            .init(
+                shopID: shop.id, kind: "saved", resource: prepared.rootField, queryName: query.name, queryHash: query.hash,
+                status: "submitting"))
         do {
             progress.update(runID, label: "\(shop.name) \(query.name)") { $0.status = "submitting" }
             let operation = try await client.submitBulkQuery(query: prepared.text, groupObjects: false, queryName: query.path)
@@ -78,13 +83,15 @@ extension ImportEngine {
                 }
                 (lines, rows) = try loader.finish(shopID: shop.id, runID: runID)
             }
-            try ledger.update(runID, ["status": "loaded", "rows_loaded": rows, "bytes_downloaded": bytes, "loaded_at": Timestamp.text(Date())])
+            try ledger.update(
+                runID, ["status": "loaded", "rows_loaded": rows, "bytes_downloaded": bytes, "loaded_at": Timestamp.text(Date())])
             progress.update(runID, label: "") {
                 $0.status = "loaded"
                 $0.rows = rows
                 $0.bytes = bytes
             }
-            return SavedQueryReport(runID: runID, operation: operation.id, lines: lines, bytes: bytes, rows: rows, seconds: Date().timeIntervalSince(started))
+            return SavedQueryReport(
+                runID: runID, operation: operation.id, lines: lines, bytes: bytes, rows: rows, seconds: Date().timeIntervalSince(started))
         } catch {
             try? ledger.fail(runID, code: (error as? ShopifyError)?.code.rawValue, message: "\(error)")
             throw error
@@ -135,7 +142,9 @@ final class FileSink: @unchecked Sendable {
         fsync(fd)
         Glibc.close(fd)
         closed = true
-        guard rename(temporary, path) == 0 else { throw ShopError(message: "cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))") }
+        guard rename(temporary, path) == 0 else {
+            throw ShopError(message: "cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))")
+        }
         return lines
     }
 }
@@ -167,7 +176,9 @@ final class GenericTableLoader: @unchecked Sendable {
             )
             """, name: "create saved-query table")
         try connection.execute("BEGIN", name: "begin saved-query load")
-        try connection.execute("CREATE TEMP TABLE sb_generic (gid text, type text, parent_gid text, data jsonb, line bigint) ON COMMIT DROP", name: "create staging")
+        try connection.execute(
+            "CREATE TEMP TABLE sb_generic (gid text, type text, parent_gid text, data jsonb, line bigint) ON COMMIT DROP",
+            name: "create staging")
     }
 
     func feed(_ chunk: UnsafeRawBufferPointer) throws {
@@ -178,7 +189,9 @@ final class GenericTableLoader: @unchecked Sendable {
         lines = line.number
         let id = line[0]
         guard id.kind == .string, let gid = GID(id.bytes) else {
-            throw LoadError(code: .badRecord, source: "saved query result", line: line.number, byteOffset: line.byteOffset, reason: "a line without a Shopify GID in \"id\"")
+            throw LoadError(
+                code: .badRecord, source: "saved query result", line: line.number, byteOffset: line.byteOffset,
+                reason: "a line without a Shopify GID in \"id\"")
         }
         _ = buffer.field(id.bytes)
         let typename = line[1]
@@ -186,7 +199,9 @@ final class GenericTableLoader: @unchecked Sendable {
         let parent = line[2]
         if parent.kind == .string { _ = buffer.field(parent.bytes) } else { buffer.null() }
         if RowEncoder.containsEscapedNul(line.bytes) {
-            throw LoadError(code: .badRecord, source: "saved query result", line: line.number, byteOffset: line.byteOffset, reason: "the line contains \\u0000, which jsonb cannot store")
+            throw LoadError(
+                code: .badRecord, source: "saved query result", line: line.number, byteOffset: line.byteOffset,
+                reason: "the line contains \\u0000, which jsonb cannot store")
         }
         _ = buffer.field(line.bytes)
         buffer.beginField()

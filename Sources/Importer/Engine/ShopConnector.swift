@@ -15,6 +15,7 @@ public struct ShopConnector: Sendable {
     public func client(for shop: Shop) throws -> ShopifyAdminClient {
         var logger = self.logger
         logger[metadataKey: "shop"] = "\(shop.name)"
-        return ShopifyAdminClient(endpoint: try shop.endpoint(), credentials: try shop.credentials(), configuration: configuration, logger: logger)
+        return ShopifyAdminClient(
+            endpoint: try shop.endpoint(), credentials: try shop.credentials(), configuration: configuration, logger: logger)
     }
 }

@@ -134,7 +134,8 @@ public final class BulkLoader {
             done = true
             summary.lines = lines
             summary.bytes = parser.bytesRead
-            summary.seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18
+            summary.seconds =
+                Double((ContinuousClock.now - started).components.attoseconds) / 1e18
                 + Double((ContinuousClock.now - started).components.seconds)
             return summary
         } catch {
@@ -203,7 +204,8 @@ public final class BulkLoader {
         }
         rejects.append((line.number, line.byteOffset, reason, Array(line.bytes)))
         logger.warning(
-            "skipped a bad line", metadata: ["source": "\(source)", "line": "\(line.number)", "offset": "\(line.byteOffset)", "reason": "\(reason)"])
+            "skipped a bad line",
+            metadata: ["source": "\(source)", "line": "\(line.number)", "offset": "\(line.byteOffset)", "reason": "\(reason)"])
     }
 
     // MARK: - Merge (one transaction)
@@ -345,7 +347,8 @@ public final class BulkLoader {
                 name: "read statistics of \(table)")
             let tuples = stats.first?["tuples"].string.flatMap { Double($0) } ?? -1
             guard tuples < Double(loaded) / 2 else { continue }
-            logger.debug("refreshing planner statistics before the foreign-key checks", metadata: ["table": "\(table)", "reltuples": "\(tuples)"])
+            logger.debug(
+                "refreshing planner statistics before the foreign-key checks", metadata: ["table": "\(table)", "reltuples": "\(tuples)"])
             // Only the key columns the checks filter on: sampling the wide ones (jsonb, text) costs more.
             try connection.execute("ANALYZE \(quoteIdent(table)) (shop_id, id)", name: "analyze \(table)")
         }
@@ -389,7 +392,8 @@ public final class BulkLoader {
         if section.hasDeletedAt { updates.append("deleted_at = NULL") }
         let head = "INSERT INTO \(quoteIdent(section.table)) AS t (\(insertColumns.joined(separator: ", ")))"
         // Never let an older version of a record overwrite a newer one (a stale file, a late resume).
-        let guardStale = section.hasUpdatedAt ? " WHERE t.updated_at IS NULL OR EXCLUDED.updated_at IS NULL OR EXCLUDED.updated_at >= t.updated_at" : ""
+        let guardStale =
+            section.hasUpdatedAt ? " WHERE t.updated_at IS NULL OR EXCLUDED.updated_at IS NULL OR EXCLUDED.updated_at >= t.updated_at" : ""
         let tail = "ON CONFLICT (shop_id, id) DO UPDATE SET \(updates.joined(separator: ", "))\(guardStale)"
         let plain = "\(head) SELECT \(selectColumns.joined(separator: ", ")) FROM \(section.stagingTable) \(tail)"
         let deduplicated =

@@ -49,17 +49,23 @@ struct LoadPlan: Sendable {
         var sections: [Section] = []
         for (index, section) in mapping.sections.enumerated() {
             guard let schema = try TableSchema.read(section.table, on: connection) else {
-                throw QueryFileError(file: file, line: section.line, message: "\(section.type) maps to table \(section.table), which does not exist in the database (add a migration)")
+                throw QueryFileError(
+                    file: file, line: section.line,
+                    message: "\(section.type) maps to table \(section.table), which does not exist in the database (add a migration)")
             }
             guard schema.has("shop_id"), schema.has("id") else {
-                throw QueryFileError(file: file, line: section.line, message: "table \(section.table) needs columns shop_id and id (bigint) to be loaded into")
+                throw QueryFileError(
+                    file: file, line: section.line,
+                    message: "table \(section.table) needs columns shop_id and id (bigint) to be loaded into")
             }
             var targets: [Target] = []
             for column in section.columns {
                 guard let sqlType = schema.columns[column.column] else {
                     throw QueryFileError(
                         file: file, line: column.line,
-                        message: "\(section.type).\(column.path) maps to column \(section.table).\(column.column), which does not exist (add a migration for it, or fix the mapping)")
+                        message:
+                            "\(section.type).\(column.path) maps to column \(section.table).\(column.column), which does not exist (add a migration for it, or fix the mapping)"
+                    )
                 }
                 let slot: Int
                 if let existing = paths.firstIndex(of: column.path) {
@@ -68,12 +74,15 @@ struct LoadPlan: Sendable {
                     slot = paths.count
                     paths.append(column.path)
                 }
-                targets.append(Target(column: column.column, kind: ColumnKind(sqlType: sqlType), sqlType: sqlType, slot: slot, path: column.path))
+                targets.append(
+                    Target(column: column.column, kind: ColumnKind(sqlType: sqlType), sqlType: sqlType, slot: slot, path: column.path))
             }
             var parentSQLType: String?
             if let parentColumn = section.parentColumn {
                 guard let type = schema.columns[parentColumn] else {
-                    throw QueryFileError(file: file, line: section.line, message: "\(section.type)'s parent column \(section.table).\(parentColumn) does not exist")
+                    throw QueryFileError(
+                        file: file, line: section.line,
+                        message: "\(section.type)'s parent column \(section.table).\(parentColumn) does not exist")
                 }
                 parentSQLType = type
             }

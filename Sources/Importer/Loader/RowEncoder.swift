@@ -62,7 +62,9 @@ struct RowEncoder {
     }
 
     /// Writes the row for `line` into `out` (whose section is already chosen by `route`).
-    mutating func encode(_ line: borrowing JSONLLine, section index: Int, id: JSONLField, into out: inout CopyTextBuffer) throws(RowRejection) {
+    mutating func encode(_ line: borrowing JSONLLine, section index: Int, id: JSONLField, into out: inout CopyTextBuffer)
+        throws(RowRejection)
+    {
         let section = plan.sections[index]
         let mark = out.count
         do throws(RowRejection) {
@@ -91,7 +93,9 @@ struct RowEncoder {
             }
             out.beginField()
             let extra = try composeExtra(line, section)
-            if Self.containsEscapedNul(extra) { throw RowRejection(reason: "a field without a column contains \\u0000, which PostgreSQL jsonb cannot store") }
+            if Self.containsEscapedNul(extra) {
+                throw RowRejection(reason: "a field without a column contains \\u0000, which PostgreSQL jsonb cannot store")
+            }
             guard out.appendEscaped(extra) else { throw RowRejection(reason: "unexpected NUL byte") }
             out.beginField()
             Self.appendDecimal(line.number, into: &out)
@@ -103,7 +107,9 @@ struct RowEncoder {
     }
 
     /// The `extra` object: the members no section maps, plus those only another section maps.
-    private mutating func composeExtra(_ line: borrowing JSONLLine, _ section: LoadPlan.Section) throws(RowRejection) -> UnsafeRawBufferPointer {
+    private mutating func composeExtra(_ line: borrowing JSONLLine, _ section: LoadPlan.Section) throws(RowRejection)
+        -> UnsafeRawBufferPointer
+    {
         let unmatched = line.unmatched ?? UnsafeRawBufferPointer(start: Self.emptyObject, count: 2)
         var present = false
         for member in section.foreignMembers where line[member.slot].kind != .absent { present = true; break }
@@ -198,7 +204,9 @@ struct RowEncoder {
         out.beginField()
         switch target.kind {
         case .text:
-            guard out.appendEscaped(value.bytes) else { throw reject(target, "contains a NUL character, which PostgreSQL text cannot store") }
+            guard out.appendEscaped(value.bytes) else {
+                throw reject(target, "contains a NUL character, which PostgreSQL text cannot store")
+            }
         case .bigint:
             guard let digits = GID.numericID(value.bytes, kind: value.kind), digits.count <= 19 else {
                 throw reject(target, "is not an id or whole number")
@@ -230,7 +238,9 @@ struct RowEncoder {
         case .json:
             if value.kind == .string {
                 let n = writeJSONString(value.bytes)
-                guard out.appendEscaped(UnsafeRawBufferPointer(start: scratch, count: n)) else { throw reject(target, "contains a NUL character") }
+                guard out.appendEscaped(UnsafeRawBufferPointer(start: scratch, count: n)) else {
+                    throw reject(target, "contains a NUL character")
+                }
                 if Self.containsEscapedNul(UnsafeRawBufferPointer(start: scratch, count: n)) {
                     throw reject(target, "contains \\u0000, which PostgreSQL jsonb cannot store")
                 }
@@ -241,7 +251,9 @@ struct RowEncoder {
         case .textArray:
             guard value.kind == .array else { throw reject(target, "is not a list") }
             let n = try writeArrayLiteral(value, target)
-            guard out.appendEscaped(UnsafeRawBufferPointer(start: scratch, count: n)) else { throw reject(target, "contains a NUL character") }
+            guard out.appendEscaped(UnsafeRawBufferPointer(start: scratch, count: n)) else {
+                throw reject(target, "contains a NUL character")
+            }
         }
     }
 
@@ -341,8 +353,12 @@ struct RowEncoder {
     // MARK: - Validators (no allocation)
 
     static func appendDecimal(_ value: Int, into out: inout CopyTextBuffer) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8
+            ) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var v = value
         var n = 0
         withUnsafeMutableBytes(of: &digits) { d in

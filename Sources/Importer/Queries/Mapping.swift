@@ -51,7 +51,9 @@ public struct Mapping: Sendable, Equatable {
             guard content.contains("->") else {
                 throw QueryFileError(
                     file: file, line: lineNumber,
-                    message: "cannot read mapping line '\(content)': expected 'Type -> table' or an indented 'path -> column' (use '#' for comments)")
+                    message:
+                        "cannot read mapping line '\(content)': expected 'Type -> table' or an indented 'path -> column' (use '#' for comments)"
+                )
             }
             // "#! Type -> table" has one space after "#!"; field lines are indented further.
             let indented = body.prefix(while: { $0 == " " || $0 == "\t" }).count > 1
@@ -69,20 +71,24 @@ public struct Mapping: Sendable, Equatable {
                     throw QueryFileError(file: file, line: lineNumber, message: "'\(left)' is not a JSON path (names separated by dots)")
                 }
                 guard isIdentifier(right) else {
-                    throw QueryFileError(file: file, line: lineNumber, message: "'\(right)' is not a column name (lower-case letters, digits, _)")
+                    throw QueryFileError(
+                        file: file, line: lineNumber, message: "'\(right)' is not a column name (lower-case letters, digits, _)")
                 }
                 if left == "id" || left == "__parentId" || left == "__typename" {
                     throw QueryFileError(file: file, line: lineNumber, message: "'\(left)' is mapped automatically; remove this line")
                 }
                 var section = sections.removeLast()
                 if let twin = section.columns.first(where: { $0.column == right }) {
-                    throw QueryFileError(file: file, line: lineNumber, message: "column \(right) is already filled from \(twin.path) (line \(twin.line))")
+                    throw QueryFileError(
+                        file: file, line: lineNumber, message: "column \(right) is already filled from \(twin.path) (line \(twin.line))")
                 }
                 if let twin = section.columns.first(where: { $0.path == left }) {
-                    throw QueryFileError(file: file, line: lineNumber, message: "path \(left) is already mapped to \(twin.column) (line \(twin.line))")
+                    throw QueryFileError(
+                        file: file, line: lineNumber, message: "path \(left) is already mapped to \(twin.column) (line \(twin.line))")
                 }
                 if ["id", "gid", "shop_id", "extra", "imported_at", "deleted_at", section.parentColumn].contains(right) {
-                    throw QueryFileError(file: file, line: lineNumber, message: "column \(right) is filled by shopbulk itself; map to another column")
+                    throw QueryFileError(
+                        file: file, line: lineNumber, message: "column \(right) is filled by shopbulk itself; map to another column")
                 }
                 section.columns.append(Column(path: left, column: right, line: lineNumber))
                 sections.append(section)
@@ -98,8 +104,12 @@ public struct Mapping: Sendable, Equatable {
                 var section = Section(type: left, table: pieces[0], parentType: nil, parentColumn: nil, columns: [], line: lineNumber)
                 if pieces.count == 2 {
                     let words = pieces[1].split(separator: " ").map(String.init)
-                    guard words.count == 5, words[0] == "child", words[1] == "of", isTypeName(words[2]), words[3] == "via", isIdentifier(words[4]) else {
-                        throw QueryFileError(file: file, line: lineNumber, message: "expected ', child of ParentType via parent_column' after the table, got '\(pieces[1])'")
+                    guard words.count == 5, words[0] == "child", words[1] == "of", isTypeName(words[2]), words[3] == "via",
+                        isIdentifier(words[4])
+                    else {
+                        throw QueryFileError(
+                            file: file, line: lineNumber,
+                            message: "expected ', child of ParentType via parent_column' after the table, got '\(pieces[1])'")
                     }
                     section.parentType = words[2]
                     section.parentColumn = words[4]
@@ -114,7 +124,8 @@ public struct Mapping: Sendable, Equatable {
         }
         for section in sections {
             if let parent = section.parentType, !sections.contains(where: { $0.type == parent }) {
-                throw QueryFileError(file: file, line: section.line, message: "\(section.type) is a child of \(parent), which has no 'Type -> table' line")
+                throw QueryFileError(
+                    file: file, line: section.line, message: "\(section.type) is a child of \(parent), which has no 'Type -> table' line")
             }
         }
         return Mapping(sections: sections)
@@ -132,10 +143,11 @@ public struct Mapping: Sendable, Equatable {
 
     static func isPath(_ s: String) -> Bool {
         let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-        return !parts.isEmpty && parts.allSatisfy { part in
-            guard let first = part.unicodeScalars.first, first == "_" || first.properties.isAlphabetic else { return false }
-            return part.unicodeScalars.allSatisfy { $0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0) }
-        }
+        return !parts.isEmpty
+            && parts.allSatisfy { part in
+                guard let first = part.unicodeScalars.first, first == "_" || first.properties.isAlphabetic else { return false }
+                return part.unicodeScalars.allSatisfy { $0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0) }
+            }
     }
 }
 
@@ -170,4 +182,3 @@ public struct QueryFileError: Error, Sendable, CustomStringConvertible {
         return "\(file): \(message)"
     }
 }
-

@@ -45,8 +45,10 @@ public struct RunLedger {
                                    parent_run_id, attempt, status)
             VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9, $10, $11) RETURNING id
             """,
-            [run.shopID, run.kind, run.resource, run.queryName, run.queryHash, run.windowField, run.windowStart, run.windowEnd,
-             run.parentRunID.map { String($0) }, run.attempt, run.status], name: "create sync run")
+            [
+                run.shopID, run.kind, run.resource, run.queryName, run.queryHash, run.windowField, run.windowStart, run.windowEnd,
+                run.parentRunID.map { String($0) }, run.attempt, run.status,
+            ], name: "create sync run")
         return try row.first!["id"].decode(Int64.self)
     }
 

@@ -67,7 +67,8 @@ public struct ShopStore {
         if let shop = try find(name) { return shop }
         let known = try all().map(\.name)
         throw ShopError(
-            message: "no shop named '\(name)'" + (known.isEmpty ? "; add one with `shopbulk shop add`" : "; known shops: \(known.joined(separator: ", "))"))
+            message: "no shop named '\(name)'"
+                + (known.isEmpty ? "; add one with `shopbulk shop add`" : "; known shops: \(known.joined(separator: ", "))"))
     }
 
     @discardableResult
@@ -79,13 +80,16 @@ public struct ShopStore {
                                    import_line_items, customers_as, api_version, api_base)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING \(Self.columns)
                 """,
-                [shop.name, shop.storeDomain, shop.authMethod.rawValue, shop.tokenRef, shop.clientID, shop.clientSecretRef, shop.enabled,
-                 shop.importLineItems, shop.customersAs.rawValue, shop.apiVersion, shop.apiBase], name: "add shop")
+                [
+                    shop.name, shop.storeDomain, shop.authMethod.rawValue, shop.tokenRef, shop.clientID, shop.clientSecretRef, shop.enabled,
+                    shop.importLineItems, shop.customersAs.rawValue, shop.apiVersion, shop.apiBase,
+                ], name: "add shop")
             return try Self.decode(row.first!)
         } catch let error as PostgresError where error.isUniqueViolation {
-            throw ShopError(message: error.constraint == "shops_name_key"
-                ? "a shop named '\(shop.name)' already exists; use `shopbulk shop edit`"
-                : "the store \(shop.storeDomain) is already registered under another name")
+            throw ShopError(
+                message: error.constraint == "shops_name_key"
+                    ? "a shop named '\(shop.name)' already exists; use `shopbulk shop edit`"
+                    : "the store \(shop.storeDomain) is already registered under another name")
         } catch let error as PostgresError where error.sqlState == "23514" {
             throw ShopError(message: "the shop's settings are inconsistent (\(error.constraint ?? "check failed")): \(error.message)")
         }
@@ -108,8 +112,10 @@ public struct ShopStore {
                 enabled = $7, import_line_items = $8, customers_as = $9, api_version = $10, api_base = $11, updated_at = now()
             WHERE id = $1
             """,
-            [shop.id, shop.storeDomain, shop.authMethod.rawValue, shop.tokenRef, shop.clientID, shop.clientSecretRef, shop.enabled,
-             shop.importLineItems, shop.customersAs.rawValue, shop.apiVersion, shop.apiBase], name: "update shop")
+            [
+                shop.id, shop.storeDomain, shop.authMethod.rawValue, shop.tokenRef, shop.clientID, shop.clientSecretRef, shop.enabled,
+                shop.importLineItems, shop.customersAs.rawValue, shop.apiVersion, shop.apiBase,
+            ], name: "update shop")
     }
 
     /// Removes a shop and, through the foreign keys, everything imported for it.

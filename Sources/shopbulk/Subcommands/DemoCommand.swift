@@ -11,7 +11,8 @@ import ShopifySimulator
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run a full import of a simulated shop into a local PostgreSQL, change some records, run a delta, and show what was loaded.",
+        abstract:
+            "Run a full import of a simulated shop into a local PostgreSQL, change some records, run a delta, and show what was loaded.",
         discussion: """
             Starts the Shopify simulator in-process on 127.0.0.1 and, unless --database-url / DATABASE_URL is
             given, the embedded PostgreSQL cluster (database shopbulk_demo, recreated on every run). Registers
@@ -65,7 +66,8 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.polling = BulkPollingPolicy(initialInterval: .milliseconds(200), maximumInterval: .seconds(2))
         let progress = ProgressBoard(live: !output.json && isatty(2) == 1, logger: quiet)
         let engine = ImportEngine(
-            databaseURL: url, queriesDirectory: queries.queriesDirectory, connector: ShopConnector(configuration: configuration, logger: quiet),
+            databaseURL: url, queriesDirectory: queries.queriesDirectory,
+            connector: ShopConnector(configuration: configuration, logger: quiet),
             progress: progress, logger: quiet)
 
         var options = ImportOptions()
@@ -110,21 +112,34 @@ struct DemoCommand: AsyncParsableCommand {
         let totalSeconds = full.seconds + delta.seconds
         if output.json {
             printJSON([
-                "full": ["rows": full.rowsLoaded, "seconds": full.seconds, "rows_per_second": Int(Double(full.rowsLoaded) / max(full.seconds, 0.001)), "operations": full.operationsSubmitted],
+                "full": [
+                    "rows": full.rowsLoaded, "seconds": full.seconds,
+                    "rows_per_second": Int(Double(full.rowsLoaded) / max(full.seconds, 0.001)), "operations": full.operationsSubmitted,
+                ],
                 "delta": ["rows": delta.rowsLoaded, "seconds": delta.seconds, "operations": delta.operationsSubmitted],
                 "marked_deleted": reconcile?.markedDeleted ?? [:],
-                "tables": ["customers": counts["customers"].int ?? 0, "orders": counts["orders"].int ?? 0, "order_lines": counts["lines"].int ?? 0],
+                "tables": [
+                    "customers": counts["customers"].int ?? 0, "orders": counts["orders"].int ?? 0, "order_lines": counts["lines"].int ?? 0,
+                ],
             ])
             return
         }
         print("\nSummary")
-        print("  full import:  \(full.rowsLoaded) rows in \(String(format: "%.1f", full.seconds)) s = \(Int(Double(full.rowsLoaded) / max(full.seconds, 0.001))) rows/s (\(full.operationsSubmitted) bulk operations)")
-        print("  delta import: \(delta.rowsLoaded) rows in \(String(format: "%.1f", delta.seconds)) s (\(delta.operationsSubmitted) bulk operations)")
+        print(
+            "  full import:  \(full.rowsLoaded) rows in \(String(format: "%.1f", full.seconds)) s = \(Int(Double(full.rowsLoaded) / max(full.seconds, 0.001))) rows/s (\(full.operationsSubmitted) bulk operations)"
+        )
+        print(
+            "  delta import: \(delta.rowsLoaded) rows in \(String(format: "%.1f", delta.seconds)) s (\(delta.operationsSubmitted) bulk operations)"
+        )
         if let reconcile { print("  reconcile:    \(reconcile.markedDeleted.values.reduce(0, +)) rows marked deleted") }
-        print("  tables: customers \(counts["customers"].int ?? 0), orders \(counts["orders"].int ?? 0) (\(counts["deleted"].int ?? 0) marked deleted), order_lines \(counts["lines"].int ?? 0)")
+        print(
+            "  tables: customers \(counts["customers"].int ?? 0), orders \(counts["orders"].int ?? 0) (\(counts["deleted"].int ?? 0) marked deleted), order_lines \(counts["lines"].int ?? 0)"
+        )
         print("  top contacts by orders:")
         for row in sample {
-            print("    \(row["full_name"].string ?? "?") <\(row["email"].string ?? "")>: \(row["n"].int ?? 0) orders, \(row["spent"].string ?? "0") \(row["currency"].string ?? "")")
+            print(
+                "    \(row["full_name"].string ?? "?") <\(row["email"].string ?? "")>: \(row["n"].int ?? 0) orders, \(row["spent"].string ?? "0") \(row["currency"].string ?? "")"
+            )
         }
         print("\nTry: psql \"\(url)\" -c 'SELECT * FROM contacts LIMIT 5'")
     }

@@ -8,7 +8,8 @@ struct DownloadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "download",
         abstract: "Download a bulk result file from its signed URL (resumable), e.g. to load it later with `shopbulk load`.",
-        discussion: "No credentials are sent: result URLs are pre-signed links. Find a run's URL with `shopbulk status --json` (valid 7 days).")
+        discussion:
+            "No credentials are sent: result URLs are pre-signed links. Find a run's URL with `shopbulk status --json` (valid 7 days).")
 
     @Argument(help: "The result URL (https://, or http:// on loopback).")
     var url: String
@@ -19,7 +20,10 @@ struct DownloadCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        guard url.hasPrefix("https://") || url.hasPrefix("http://127.0.0.1") || url.hasPrefix("http://localhost") || url.hasPrefix("http://[::1]") else {
+        guard
+            url.hasPrefix("https://") || url.hasPrefix("http://127.0.0.1") || url.hasPrefix("http://localhost")
+                || url.hasPrefix("http://[::1]")
+        else {
             throw ValidationError("the URL must use https:// (http:// only for loopback addresses)")
         }
     }

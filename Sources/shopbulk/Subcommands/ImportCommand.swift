@@ -13,7 +13,9 @@ struct ShopifyOptions: ParsableArguments {
     var maxPollInterval: Double = 30
 
     func validate() throws {
-        if pollInterval <= 0 || maxPollInterval < pollInterval { throw ValidationError("poll intervals must be > 0 and --max-poll-interval ≥ --poll-interval") }
+        if pollInterval <= 0 || maxPollInterval < pollInterval {
+            throw ValidationError("poll intervals must be > 0 and --max-poll-interval ≥ --poll-interval")
+        }
     }
 
     func connector(logger: Logger) -> ShopConnector {
@@ -74,12 +76,20 @@ struct ImportCommand: AsyncParsableCommand {
     var mode: ImportMode { full ? .full : reconcile ? .reconcile : .delta }
 
     func validate() throws {
-        guard [full, delta, reconcile].filter({ $0 }).count == 1 else { throw ValidationError("give exactly one of --full, --delta, --reconcile") }
+        guard [full, delta, reconcile].filter({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --full, --delta, --reconcile")
+        }
         guard (shop != nil) != all else { throw ValidationError("give a shop name or --all, not both") }
-        guard ["created_at", "updated_at"].contains(windowField) else { throw ValidationError("--window-field must be created_at or updated_at") }
-        guard windowDays > 0, overlapMinutes >= 0, maxRejects >= 0 else { throw ValidationError("--window-days must be > 0; --overlap-minutes and --max-rejects ≥ 0") }
+        guard ["created_at", "updated_at"].contains(windowField) else {
+            throw ValidationError("--window-field must be created_at or updated_at")
+        }
+        guard windowDays > 0, overlapMinutes >= 0, maxRejects >= 0 else {
+            throw ValidationError("--window-days must be > 0; --overlap-minutes and --max-rejects ≥ 0")
+        }
         if let concurrency, !(1...5).contains(concurrency) { throw ValidationError("--concurrency must be 1…5") }
-        if let since, ISO8601DateFormatter().date(from: since) == nil { throw ValidationError("--since must be an ISO 8601 date-time such as 2020-01-01T00:00:00Z") }
+        if let since, ISO8601DateFormatter().date(from: since) == nil {
+            throw ValidationError("--since must be an ISO 8601 date-time such as 2020-01-01T00:00:00Z")
+        }
     }
 
     func run() async throws {
@@ -94,7 +104,8 @@ struct ImportCommand: AsyncParsableCommand {
         options.resources = resources.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let progress = ProgressBoard(live: !output.json && isatty(2) == 1, logger: context.logger)
         let engine = ImportEngine(
-            databaseURL: context.connectionString, queriesDirectory: queries.queriesDirectory, connector: shopify.connector(logger: context.logger),
+            databaseURL: context.connectionString, queriesDirectory: queries.queriesDirectory,
+            connector: shopify.connector(logger: context.logger),
             progress: progress, logger: context.logger)
         let names = all ? try ShopStore(connection: context.connection).all().filter(\.enabled).map(\.name) : [shop!]
         if names.isEmpty { context.logger.notice("no enabled shops") }
@@ -118,14 +129,17 @@ struct ImportCommand: AsyncParsableCommand {
 
     static func printReports(_ reports: [ImportReport], json: Bool) {
         if json {
-            printJSON(reports.map { r in
-                [
-                    "shop": r.shop, "mode": r.mode.rawValue, "operations_submitted": r.operationsSubmitted, "windows_loaded": r.windowsLoaded,
-                    "windows_split": r.windowsSplit, "retries": r.retries, "rows": r.rows, "rows_loaded": r.rowsLoaded, "rejected": r.rejected,
-                    "marked_deleted": r.markedDeleted, "bytes": r.bytes, "seconds": r.seconds,
-                    "rows_per_second": r.seconds > 0 ? Int(Double(r.rowsLoaded) / r.seconds) : 0,
-                ] as [String: Any]
-            })
+            printJSON(
+                reports.map { r in
+                    [
+                        "shop": r.shop, "mode": r.mode.rawValue, "operations_submitted": r.operationsSubmitted,
+                        "windows_loaded": r.windowsLoaded,
+                        "windows_split": r.windowsSplit, "retries": r.retries, "rows": r.rows, "rows_loaded": r.rowsLoaded,
+                        "rejected": r.rejected,
+                        "marked_deleted": r.markedDeleted, "bytes": r.bytes, "seconds": r.seconds,
+                        "rows_per_second": r.seconds > 0 ? Int(Double(r.rowsLoaded) / r.seconds) : 0,
+                    ] as [String: Any]
+                })
             return
         }
         for r in reports {

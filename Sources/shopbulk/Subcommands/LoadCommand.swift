@@ -25,7 +25,9 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-rejects"), help: "How many bad lines may be skipped (default 0: the first one fails the load).")
     var maxRejects: Int = 0
 
-    @Flag(name: .customLong("advance-high-water"), help: "Move the delta high-water mark to the greatest updatedAt in the file (only if the file holds every change up to then).")
+    @Flag(
+        name: .customLong("advance-high-water"),
+        help: "Move the delta high-water mark to the greatest updatedAt in the file (only if the file holds every change up to then).")
     var advanceHighWater = false
 
     @OptionGroup var queries: QueryOptions
@@ -45,7 +47,8 @@ struct LoadCommand: AsyncParsableCommand {
         let shop = try ShopStore(connection: context.connection).require(shop)
         let ledger = RunLedger(connection: try context.newConnection())
         let root = queryFile.mapping.sections.first { $0.parentType == nil }?.table ?? queryFile.name
-        let runID = try ledger.create(.init(shopID: shop.id, kind: "load", resource: root, queryName: queryFile.name, queryHash: queryFile.hash, status: "loading"))
+        let runID = try ledger.create(
+            .init(shopID: shop.id, kind: "load", resource: root, queryName: queryFile.name, queryHash: queryFile.hash, status: "loading"))
         do {
             let loader = try BulkLoader(
                 connection: context.connection, mapping: queryFile.mapping, queryFile: queryFile.path, shopID: shop.id, runID: runID,
@@ -69,11 +72,17 @@ struct LoadCommand: AsyncParsableCommand {
             ])
             return
         }
-        print("Loaded \(file) (run \(runID)): \(s.lines) lines, \(s.bytes) bytes in \(String(format: "%.2f", s.seconds)) s (\(Int(rate)) rows/s)")
+        print(
+            "Loaded \(file) (run \(runID)): \(s.lines) lines, \(s.bytes) bytes in \(String(format: "%.2f", s.seconds)) s (\(Int(rate)) rows/s)"
+        )
         for (table, n) in s.rows.sorted(by: { $0.key < $1.key }) { print("  \(table): \(n) rows") }
         if s.otherRows > 0 { print("  bulk_records: \(s.otherRows) rows of unmapped types") }
-        for (type, n) in s.orphans.sorted(by: { $0.key < $1.key }) { print("  warning: \(n) \(type) lines without their parent, kept in bulk_records") }
-        for (table, n) in s.removedChildren.sorted(by: { $0.key < $1.key }) { print("  \(table): \(n) rows removed (no longer in their order)") }
+        for (type, n) in s.orphans.sorted(by: { $0.key < $1.key }) {
+            print("  warning: \(n) \(type) lines without their parent, kept in bulk_records")
+        }
+        for (table, n) in s.removedChildren.sorted(by: { $0.key < $1.key }) {
+            print("  \(table): \(n) rows removed (no longer in their order)")
+        }
         if s.rejected > 0 { print("  rejected: \(s.rejected) lines (see rejected_records, run \(runID)); run is partial") }
         if let mark = s.highWaterUpdatedAt { print("  high-water mark: \(mark)") }
     }

@@ -7,7 +7,8 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a saved query (any bulk-valid .graphql file) as a bulk operation, into a JSONL file or a table.",
-        discussion: "The table is created if missing: (shop_id, gid, type, parent_gid, data jsonb, run_id, imported_at), keyed by (shop_id, gid).")
+        discussion:
+            "The table is created if missing: (shop_id, gid, type, parent_gid, data jsonb, run_id, imported_at), keyed by (shop_id, gid).")
 
     @Argument(help: "The query file, or the name of one in queries/.")
     var query: String
@@ -35,7 +36,8 @@ struct RunCommand: AsyncParsableCommand {
         let file = try QueryFile.resolve(query, queriesDirectory: queries.queriesDirectory)
         let progress = ProgressBoard(live: !output.json && isatty(2) == 1, logger: context.logger)
         let engine = ImportEngine(
-            databaseURL: context.connectionString, queriesDirectory: queries.queriesDirectory, connector: shopify.connector(logger: context.logger),
+            databaseURL: context.connectionString, queriesDirectory: queries.queriesDirectory,
+            connector: shopify.connector(logger: context.logger),
             progress: progress, logger: context.logger)
         var vars: [String: String] = [:]
         for v in variables {
@@ -46,10 +48,15 @@ struct RunCommand: AsyncParsableCommand {
         let report = try await engine.runSaved(file, shop: shop, into: destination, variables: vars)
         progress.finish()
         if output.json {
-            printJSON(["run_id": report.runID, "operation": report.operation, "lines": report.lines, "bytes": report.bytes, "rows": report.rows, "seconds": report.seconds])
+            printJSON([
+                "run_id": report.runID, "operation": report.operation, "lines": report.lines, "bytes": report.bytes, "rows": report.rows,
+                "seconds": report.seconds,
+            ])
         } else {
             let target = out ?? table!
-            print("\(file.name) for \(shop): \(report.lines) lines, \(report.bytes) bytes → \(target) (\(report.rows) rows) in \(String(format: "%.1f", report.seconds)) s (run \(report.runID))")
+            print(
+                "\(file.name) for \(shop): \(report.lines) lines, \(report.bytes) bytes → \(target) (\(report.rows) rows) in \(String(format: "%.1f", report.seconds)) s (run \(report.runID))"
+            )
         }
     }
 }

@@ -17,12 +17,14 @@ indirect enum GenValue {
         switch self {
         case .scalar(let kind, _, let expected): .init(kind: kind, bytes: expected, elements: nil)
         case .array(let elements, let text):
-            .init(kind: .array, bytes: Array(text.utf8), elements: elements.map { element in
-                var slot = element.expectedSlot
-                slot.elements = nil
-                if case .array = element { slot.elements = nil }
-                return slot
-            })
+            .init(
+                kind: .array, bytes: Array(text.utf8),
+                elements: elements.map { element in
+                    var slot = element.expectedSlot
+                    slot.elements = nil
+                    if case .array = element { slot.elements = nil }
+                    return slot
+                })
         case .object(_, let text): .init(kind: .object, bytes: Array(text.utf8), elements: nil)
         }
     }
@@ -204,7 +206,8 @@ extension JSONGenerator {
                     let at = Int.random(in: 0..<line.bytes.count, using: &rng)
                     switch Int.random(in: 0..<4, using: &rng) {
                     case 0: line.bytes.removeSubrange(at...)
-                    case 1: line.bytes.insert([0x80, 0xC0, 0xFF, 0xED, 0x22, 0x5C, 0x2C, 0x7D, 0x5D, 0x01].randomElement(using: &rng)!, at: at)
+                    case 1:
+                        line.bytes.insert([0x80, 0xC0, 0xFF, 0xED, 0x22, 0x5C, 0x2C, 0x7D, 0x5D, 0x01].randomElement(using: &rng)!, at: at)
                     case 2: line.bytes.remove(at: at)
                     default: line.bytes[at] = UInt8.random(in: 0...255, using: &rng) == 0x0A ? 0x20 : line.bytes[at] ^ 0x01
                     }

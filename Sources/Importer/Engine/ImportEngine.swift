@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import Logging
 import Postgres
 import ShopifyAdmin
@@ -172,12 +173,7 @@ final class RunContext: @unchecked Sendable {
                         [id], name: "find failed windows"
                     ).map(RunRecord.init)
                     for run in stuck {
-                        _ = try ledger.create(
-                            .init(
-                                shopID: run.shopID, kind: run.kind, resource: run.resource, queryName: run.queryName,
-                                queryHash: run.queryHash,
-                                windowField: run.window?.field, windowStart: run.window?.start.map(Timestamp.text),
-                                windowEnd: run.window?.end.map(Timestamp.text), parentRunID: id))
+                        _ = try ledger.create(run.successor(window: run.window, parentRunID: id, attempt: 1))
                         try ledger.update(run.id, ["status": "retried"])
                     }
                 }
@@ -459,7 +455,7 @@ final class RunContext: @unchecked Sendable {
         var mapping = q.mapping
         mapping.sections.removeAll { !prepared.types.contains($0.type) }
         let loader = try BulkLoader(
-            connection: loadConnection, mapping: mapping, queryFile: q.path, shopID: shop.id, runID: run.id, source: url.redactedForLog,
+            connection: loadConnection, mapping: mapping, queryFile: q.path, shopID: shop.id, runID: run.id, source: url.redactedURL,
             options: LoadOptions(maxRejects: options.maxRejects, advanceHighWater: run.kind == "delta"), logger: engine.logger)
         try loader.begin()
         let progress = engine.progress
@@ -510,14 +506,7 @@ final class RunContext: @unchecked Sendable {
             let ids = try connection.transaction {
                 var ids: [Int64] = []
                 for half in [a, b] {
-                    ids.append(
-                        try ledger.create(
-                            .init(
-                                shopID: run.shopID, kind: run.kind, resource: run.resource, queryName: run.queryName,
-                                queryHash: run.queryHash,
-                                windowField: half.field, windowStart: half.start.map(Timestamp.text),
-                                windowEnd: half.end.map(Timestamp.text),
-                                parentRunID: run.parentRunID, attempt: 1)))
+                    ids.append(try ledger.create(run.successor(window: half, parentRunID: run.parentRunID, attempt: 1)))
                 }
                 try ledger.update(
                     run.id, ["status": "superseded", "error_code": "TIMEOUT", "error_message": "split into two windows after TIMEOUT"])
@@ -543,12 +532,7 @@ final class RunContext: @unchecked Sendable {
             metadata: ["run": "\(run.id)", "code": "\(code)", "attempt": "\(run.attempt + 1)", "backoff": "\(backoff)"])
         try await Task.sleep(for: backoff)
         let next = try connection.transaction {
-            let next = try ledger.create(
-                .init(
-                    shopID: run.shopID, kind: run.kind, resource: run.resource, queryName: run.queryName, queryHash: run.queryHash,
-                    windowField: run.window?.field, windowStart: run.window?.start.map(Timestamp.text),
-                    windowEnd: run.window?.end.map(Timestamp.text),
-                    parentRunID: run.parentRunID, attempt: run.attempt + 1))
+            let next = try ledger.create(run.successor(window: run.window, parentRunID: run.parentRunID, attempt: run.attempt + 1))
             try ledger.update(run.id, ["status": "retried", "error_code": code, "error_message": String("\(error)".prefix(500))])
             return next
         }
@@ -731,13 +715,6 @@ final class LockedDate: @unchecked Sendable {
     }
 }
 
-extension String {
-    /// A URL without its query string (signed URLs carry their signature there).
-    var redactedForLog: String {
-        if let q = firstIndex(of: "?") { return String(self[..<q]) }
-        return self
-    }
-}
 
 /// The ledger, handed to a progress callback that runs on the same task (never concurrently).
 struct UncheckedLedger: @unchecked Sendable {

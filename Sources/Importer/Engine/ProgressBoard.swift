@@ -99,16 +99,10 @@ public final class ProgressBoard: @unchecked Sendable {
     static func format(_ e: Entry) -> String {
         let elapsed = (e.finished ?? Date()).timeIntervalSince(e.started)
         let rate = elapsed > 0 ? Double(e.rows) / elapsed : 0
-        let size = e.fileSize.map { " of \(bytes($0))" } ?? ""
+        let size = e.fileSize.map { " of \(HumanFormat.bytes($0))" } ?? ""
         return String(
             format: "%-44@ %-11@ %9lld objects  %@%@  %9d rows  %7.0f rows/s  %6.1fs", e.label as NSString, e.status as NSString, e.objects,
-            bytes(e.bytes) as NSString, size as NSString, e.rows, rate, elapsed)
+            HumanFormat.bytes(e.bytes) as NSString, size as NSString, e.rows, rate, elapsed)
     }
 
-    static func bytes(_ n: Int64) -> String {
-        if n >= 1 << 30 { return String(format: "%.2f GB", Double(n) / Double(1 << 30)) }
-        if n >= 1 << 20 { return String(format: "%.1f MB", Double(n) / Double(1 << 20)) }
-        if n >= 1 << 10 { return String(format: "%.0f kB", Double(n) / 1024) }
-        return "\(n) B"
-    }
 }

@@ -78,3 +78,13 @@ struct RunRecord: Sendable {
         return text
     }
 }
+
+extension RunRecord {
+    /// A new window run that stands in for this one (a retry, a half of a split window, a fresh attempt).
+    func successor(window: QueryWindow?, parentRunID: Int64?, attempt: Int) -> RunLedger.NewRun {
+        RunLedger.NewRun(
+            shopID: shopID, kind: kind, resource: resource, queryName: queryName, queryHash: queryHash, windowField: window?.field,
+            windowStart: window?.start.map(Timestamp.text), windowEnd: window?.end.map(Timestamp.text), parentRunID: parentRunID,
+            attempt: attempt)
+    }
+}

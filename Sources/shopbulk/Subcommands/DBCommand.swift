@@ -13,7 +13,7 @@ struct DBCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
         func run() async throws {
-            let local = LocalPostgres(home: database.dataDirectory, logger: output.makeLogger())
+            let local = database.localCluster(output)
             try local.ensureRunning()
             print(try local.statusLine())
         }
@@ -24,7 +24,7 @@ struct DBCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
         func run() async throws {
-            let local = LocalPostgres(home: database.dataDirectory, logger: output.makeLogger())
+            let local = database.localCluster(output)
             try local.stop()
             print(try local.statusLine())
         }
@@ -35,7 +35,7 @@ struct DBCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
         func run() async throws {
-            let local = LocalPostgres(home: database.dataDirectory, logger: output.makeLogger())
+            let local = database.localCluster(output)
             print(try local.statusLine())
         }
     }
@@ -45,8 +45,15 @@ struct DBCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
         func run() async throws {
-            let local = LocalPostgres(home: database.dataDirectory, logger: output.makeLogger())
+            let local = database.localCluster(output)
             print(try local.ensureRunning())
         }
+    }
+}
+
+extension DatabaseOptions {
+    /// The embedded cluster these options point at.
+    func localCluster(_ output: OutputOptions) -> LocalPostgres {
+        LocalPostgres(home: dataDirectory, logger: output.makeLogger())
     }
 }

@@ -108,8 +108,6 @@ struct DemoCommand: AsyncParsableCommand {
             FROM contacts c JOIN order_history o ON o.shop_id = c.shop_id AND o.customer_id = c.contact_id
             WHERE c.email IS NOT NULL GROUP BY 1, 2, 3 ORDER BY count(o.order_id) DESC, 2 LIMIT 3
             """)
-        let totalRows = full.rowsLoaded + delta.rowsLoaded
-        let totalSeconds = full.seconds + delta.seconds
         if output.json {
             printJSON([
                 "full": [

@@ -456,7 +456,10 @@ final class RunContext: @unchecked Sendable {
         mapping.sections.removeAll { !prepared.types.contains($0.type) }
         let loader = try BulkLoader(
             connection: loadConnection, mapping: mapping, queryFile: q.path, shopID: shop.id, runID: run.id, source: url.redactedURL,
-            options: LoadOptions(maxRejects: options.maxRejects, advanceHighWater: run.kind == "delta"), logger: engine.logger)
+            // The engine moves the mark itself once every window of a run is loaded (full: the plan's
+            // snapshot, delta: its snapshot); a window alone must not, or a loaded half of a split delta
+            // window would move it past the half that failed.
+            options: LoadOptions(maxRejects: options.maxRejects, advanceHighWater: false), logger: engine.logger)
         try loader.begin()
         let progress = engine.progress
         let id = run.id

@@ -128,6 +128,7 @@ public final class BulkLoader {
             current.removeAll()
             try pipeline?.close()
             pipeline = nil
+            try prepareStaging()
             var summary = try merge()
             try connection.execute("COMMIT", name: "commit load")
             inTransaction = false
@@ -263,16 +264,22 @@ public final class BulkLoader {
                 // file's parents came from this file: nothing can have vanished.
                 if emptyForShop.contains(section.table) { continue }
                 // Only parents whose stored row is the version in this file (a stale file must not
-                // remove children a newer version has).
+                // remove children a newer version has), materialised with an index and statistics so
+                // that the DELETE below probes indexes whatever the target tables' statistics say.
                 let current =
                     parent.hasUpdatedAt
                     ? "SELECT p.id FROM \(parent.stagingTable) p JOIN \(quoteIdent(parent.table)) t ON t.shop_id = $1 AND t.id = p.id AND t.updated_at IS NOT DISTINCT FROM p.updated_at"
-                    : "SELECT id FROM \(parent.stagingTable)"
+                    : "SELECT id FROM \(parent.stagingTable) WHERE $1::bigint IS NOT NULL"
+                let parents = "sb_current_\(section.index)"
+                try connection.execute(
+                    "CREATE TEMP TABLE \(parents) (id bigint) ON COMMIT DROP", name: "create current parents of \(section.type)")
+                try connection.query("INSERT INTO \(parents) \(current)", [shop], name: "collect current parents of \(section.type)")
+                try connection.execute("CREATE INDEX ON \(parents) (id)", name: "index current parents of \(section.type)")
+                try connection.execute("ANALYZE \(parents)", name: "analyze current parents of \(section.type)")
                 let removed = try connection.query(
                     """
-                    DELETE FROM \(quoteIdent(section.table)) c
-                    WHERE c.shop_id = $1
-                      AND c.\(quoteIdent(parentColumn)) IN (\(current))
+                    DELETE FROM \(quoteIdent(section.table)) c USING \(parents) p
+                    WHERE c.shop_id = $1 AND c.\(quoteIdent(parentColumn)) = p.id
                       AND NOT EXISTS (SELECT 1 FROM \(section.stagingTable) s WHERE s.id = c.id)
                     """, [shop], name: "remove vanished \(section.type) rows")
                 if removed.affectedRows > 0 { summary.removedChildren[section.table] = removed.affectedRows }
@@ -322,6 +329,27 @@ public final class BulkLoader {
             WHERE id = $1
             """, [runID, rejects.isEmpty ? "loaded" : "partial", summary.rowsLoaded, rejects.count], name: "record the load in sync_runs")
         return summary
+    }
+
+    /// Indexes and analyses the staging tables once their COPY is done, before any statement probes them.
+    ///
+    /// Temporary tables are never analysed by autovacuum, and the target tables' statistics are whatever
+    /// the last (auto)ANALYZE saw — often nothing of what the previous load committed. With no index on
+    /// a staging table, a planner that believes one side of a join holds a single row picks a nested
+    /// loop that scans the staging table once per target row: a re-load right after a load of 20,000
+    /// orders took minutes in the vanished-children removal. With every probed staging key indexed and
+    /// the staging row counts known, each plan the planner can pick is an index probe or a hash per row,
+    /// never a scan per row.
+    private func prepareStaging() throws {
+        for section in plan.sections {
+            try connection.execute("CREATE INDEX ON \(section.stagingTable) (id)", name: "index staging of \(section.table)")
+            if let parentColumn = section.parentColumn {
+                try connection.execute(
+                    "CREATE INDEX ON \(section.stagingTable) (\(quoteIdent(parentColumn)))",
+                    name: "index staging parents of \(section.table)")
+            }
+            try connection.execute("ANALYZE \(section.stagingTable)", name: "analyze staging of \(section.table)")
+        }
     }
 
     /// Guards the deferred foreign-key checks that run at COMMIT against misleading planner statistics.

@@ -130,6 +130,7 @@ public final class BulkLoader {
             pipeline = nil
             try prepareStaging()
             var summary = try merge()
+            Failpoint.hit("merge.before-commit")
             try connection.execute("COMMIT", name: "commit load")
             inTransaction = false
             done = true

@@ -119,7 +119,9 @@ struct BulkJob: Sendable {
             if let fileSize, summary.bytesDelivered != fileSize {
                 throw ImportError(
                     code: "SIZE_MISMATCH",
-                    message: "the result of run \(id) has \(summary.bytesDelivered) bytes, Shopify announced \(fileSize); not loading a cut file")
+                    message:
+                        "the result of run \(id) has \(summary.bytesDelivered) bytes, Shopify announced \(fileSize); not loading a cut file"
+                )
             }
             try Task.checkCancellation()
             let result = try await BlockingPool.shared.run { try box.sink.commit() }

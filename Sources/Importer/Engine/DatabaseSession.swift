@@ -22,7 +22,8 @@ final class DatabaseSession: @unchecked Sendable {
         try await BlockingPool.shared.run { () throws -> DatabaseSession in
             let connection = try PostgresConnection(url)
             do {
-                try connection.query("SELECT set_config('application_name', $1, false)", [String(role.prefix(60))], name: "name the session")
+                try connection.query(
+                    "SELECT set_config('application_name', $1, false)", [String(role.prefix(60))], name: "name the session")
             } catch {
                 connection.close()
                 throw error

@@ -146,7 +146,8 @@ struct ImportLock: Sendable {
     func release(on connection: PostgresConnection) throws { try connection.advisoryUnlock(key) }
     func check(on connection: PostgresConnection) throws {
         guard try connection.holdsAdvisoryLock(key) else {
-            throw ImportError(code: "LOCK_LOST", message: "the import lock of the shop was lost; stopping so that no other import runs beside this one")
+            throw ImportError(
+                code: "LOCK_LOST", message: "the import lock of the shop was lost; stopping so that no other import runs beside this one")
         }
     }
 }
@@ -283,7 +284,8 @@ final class RunContext: @unchecked Sendable {
                 try connection.transaction {
                     let ledger = RunLedger(connection: connection)
                     for (resource, q) in resources {
-                        guard let state = try ledger.highWater(shopID: shopID, resource: resource), state.fullImportDone, let mark = state.mark
+                        guard let state = try ledger.highWater(shopID: shopID, resource: resource), state.fullImportDone,
+                            let mark = state.mark
                         else {
                             throw ImportError(
                                 code: "NO_FULL_IMPORT",
@@ -291,7 +293,8 @@ final class RunContext: @unchecked Sendable {
                                     "shop \(shopName) has no completed full import of \(resource) yet: run `shopbulk import \(shopName) --full` first (it resumes an interrupted one)"
                             )
                         }
-                        let plan = DeltaPlanner.plan(shopID: shopID, resource: resource, query: q, mark: mark, overlap: overlap, snapshot: snapshot)
+                        let plan = DeltaPlanner.plan(
+                            shopID: shopID, resource: resource, query: q, mark: mark, overlap: overlap, snapshot: snapshot)
                         let parent = try ledger.create(plan.parent)
                         var window = plan.window
                         window.parentRunID = parent
@@ -407,7 +410,8 @@ final class RunContext: @unchecked Sendable {
 
     /// Checks that `event` may happen to `run` now (the lifecycle is the one source of truth).
     func expect(_ run: RunRecord, _ event: WindowLifecycle.Event) throws {
-        if case .invalid = WindowLifecycle.transition(from: run.status, on: event, window: run.window, attempt: run.attempt, policy: policy) {
+        if case .invalid = WindowLifecycle.transition(from: run.status, on: event, window: run.window, attempt: run.attempt, policy: policy)
+        {
             throw ImportError(code: "INCONSISTENT", message: "sync run \(run.id) is \(run.status.rawValue); \(event) cannot happen to it")
         }
     }
@@ -462,7 +466,8 @@ final class RunContext: @unchecked Sendable {
             code: error.shopifyCode ?? error.code.rawValue,
             timedOut: error.code == .operationFailed && error.shopifyCode == "TIMEOUT",
             retryable: error.isRetryable, canceledByUser: canceledByUser)
-        switch WindowLifecycle.transition(from: run.status, on: .failed(failure), window: run.window, attempt: run.attempt, policy: policy) {
+        switch WindowLifecycle.transition(from: run.status, on: .failed(failure), window: run.window, attempt: run.attempt, policy: policy)
+        {
         case .failure(.split(let a, let b)):
             let successors = [a, b].map { run.successor(window: $0, parentRunID: run.parentRunID, attempt: 1) }
             let ids = try await session.ledger {
@@ -546,7 +551,8 @@ final class RunContext: @unchecked Sendable {
             // No file: Shopify found nothing, which is only consistent when it counted nothing.
             guard done.rootObjectCount == 0 else {
                 throw ImportError(
-                    code: "INCOMPLETE", message: "the reconcile export of \(resource) has no result file but Shopify counted \(done.rootObjectCount)")
+                    code: "INCOMPLETE",
+                    message: "the reconcile export of \(resource) has no result file but Shopify counted \(done.rootObjectCount)")
             }
             let box = UnsafeSink(sink: sink)
             try await load.run { _ in try box.sink.begin() }

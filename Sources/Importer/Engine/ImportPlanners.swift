@@ -19,7 +19,8 @@ enum FullImportPlanner {
         -> Plan
     {
         let start = oldest ?? Date(timeIntervalSince1970: 1_136_073_600)
-        let windows = WindowPlanner.split(field: field, from: start, to: snapshot.addingTimeInterval(1), days: oldest == nil ? 100_000 : days)
+        let windows = WindowPlanner.split(
+            field: field, from: start, to: snapshot.addingTimeInterval(1), days: oldest == nil ? 100_000 : days)
         let parent = RunLedger.NewRun(
             shopID: shopID, kind: "full", resource: resource, queryName: q.name, queryHash: q.hash, windowField: field,
             windowStart: Timestamp.text(start), windowEnd: Timestamp.text(snapshot), status: .running)

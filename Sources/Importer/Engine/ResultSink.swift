@@ -62,7 +62,8 @@ final class ReconcileSink: ResultSink {
             throw ImportError(
                 code: "INCOMPLETE",
                 message:
-                    "the reconcile export of \(resource) has \(collector.collected) ids but Shopify counted \(expected); nothing was marked")
+                    "the reconcile export of \(resource) has \(collector.collected) ids but Shopify counted \(expected); nothing was marked"
+            )
         }
         let marked = try collector.finish(shopID: shopID, runID: runID, notAfter: notAfter)
         return SinkResult(rows: [collector.table: marked], lines: collector.collected)

@@ -51,7 +51,7 @@ enum WindowLifecycle {
     }
 
     /// Something that happened to a window.
-    enum Event: Equatable, Sendable {
+    enum Event: Hashable, Sendable {
         /// The submission is about to be sent (recorded first: a crash then leads to adoption).
         case submitting
         /// Shopify accepted the operation (or it was adopted).
@@ -71,7 +71,7 @@ enum WindowLifecycle {
     }
 
     /// An operation's failure as the failure policy needs it.
-    struct Failure: Equatable, Sendable {
+    struct Failure: Hashable, Sendable {
         var code: String
         /// Shopify's `TIMEOUT`: the window is too big to export in time.
         var timedOut = false

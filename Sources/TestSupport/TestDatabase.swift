@@ -10,8 +10,9 @@ public final class TestDatabase: @unchecked Sendable {
     public let url: String
     let adminURL: String
 
-    public init(function: String = #function) throws {
-        guard let admin = TestEnvironment.adminDatabaseURL else {
+    /// A database on the test cluster, or on the cluster `adminURL` names (a test's private one).
+    public init(adminURL given: String? = nil, function: String = #function) throws {
+        guard let admin = given ?? TestEnvironment.adminDatabaseURL else {
             throw TestEnvironmentError(message: "SHOPBULK_TEST_DATABASE_URL is not set: run the tests through scripts/test")
         }
         adminURL = admin
@@ -20,6 +21,7 @@ public final class TestDatabase: @unchecked Sendable {
         let connection = try PostgresConnection(admin)
         try connection.execute("CREATE DATABASE \(name)", name: "create test database")
         url = TestDatabase.replacingDatabase(in: admin, with: name)
+        connection.close()
     }
 
     /// A new connection to this database.
@@ -71,6 +73,7 @@ public enum TestEnvironment {
 
 public struct TestEnvironmentError: Error, CustomStringConvertible {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }
 
@@ -100,4 +103,34 @@ public func runProcess(_ path: String, _ arguments: [String], environment: [Stri
         process.terminationStatus, (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? "",
         (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? ""
     )
+}
+
+/// Runs a program that may leave a daemon behind (`pg_ctl start`) and waits for it with `waitpid`;
+/// its output goes to `outputFile`. Foundation's `Process` would wait on a descriptor the daemon
+/// inherits, that is for as long as the daemon runs.
+public func runDaemonizing(_ path: String, _ arguments: [String], outputFile: String) throws -> (status: Int32, output: String) {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    if let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
+        for entry in entries {
+            guard let fd = Int32(entry), fd > 2 else { continue }
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
+    }
+    let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+    defer { for p in argv { free(p) } }
+    var pid = pid_t()
+    let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+    guard rc == 0 else { throw TestEnvironmentError(message: "cannot start \(path): \(String(cString: strerror(rc)))") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 {
+        guard errno == EINTR else { throw TestEnvironmentError(message: "waitpid failed: \(String(cString: strerror(errno)))") }
+    }
+    let exit: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return (exit, (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? "")
 }

@@ -11,24 +11,29 @@ import TestSupport
 final class EngineHarness: @unchecked Sendable {
     let db: TestDatabase
     let sim: ShopifySimulator
-    let connection: PostgresConnection
+    private(set) var connection: PostgresConnection
     let shop: Shop
     let engine: ImportEngine
     let tokenVariable: String
 
     static func make(
-        customers: Int = 40, orders: Int = 120, lineItems: Bool = true, function: String = #function,
+        customers: Int = 40, orders: Int = 120, lineItems: Bool = true, adminURL: String? = nil, function: String = #function,
         configure: (inout SimulatorConfig) -> Void = { _ in }
     ) async throws -> EngineHarness {
         var config = SimulatorConfig(seed: 11, customers: customers, orders: orders)
         configure(&config)
         let sim = try await ShopifySimulator.start(config)
-        return try EngineHarness(sim: sim, lineItems: lineItems, function: function)
+        do {
+            return try EngineHarness(sim: sim, lineItems: lineItems, adminURL: adminURL, function: function)
+        } catch {
+            await sim.stop()
+            throw error
+        }
     }
 
-    private init(sim: ShopifySimulator, lineItems: Bool, function: String) throws {
+    private init(sim: ShopifySimulator, lineItems: Bool, adminURL: String?, function: String) throws {
         self.sim = sim
-        db = try TestDatabase(function: function)
+        db = try TestDatabase(adminURL: adminURL, function: function)
         connection = try db.connect()
         try Migrator(directory: TestEnvironment.packageRoot + "/migrations").apply(on: connection)
         tokenVariable = "SHOPBULK_TEST_TOKEN_\(UInt32.random(in: 0...UInt32.max))"
@@ -49,6 +54,9 @@ final class EngineHarness: @unchecked Sendable {
     }
 
     func stop() async { await sim.stop() }
+
+    /// A new connection for the harness's queries (after the server restarted).
+    func reconnect() throws { connection = try db.connect() }
 
     static var fastOptions: ImportOptions {
         var o = ImportOptions()

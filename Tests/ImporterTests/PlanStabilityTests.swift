@@ -43,7 +43,8 @@ struct PlanStabilityTests {
         return found
     }
 
-    @Test("re-load right after a load, statistics saying the tables are empty, only nested loops allowed: none scans a staging table per row")
+    @Test(
+        "re-load right after a load, statistics saying the tables are empty, only nested loops allowed: none scans a staging table per row")
     func reloadPlans() throws {
         let h = try LoaderHarness()
         // Statistics as an ANALYZE during the first load would leave them: the tables look empty.

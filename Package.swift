@@ -102,7 +102,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ImporterTests",
-            dependencies: ["Importer", "ShopifySimulator", "Postgres", "Migrations", "Blocking", "TestSupport"]
+            dependencies: ["Importer", "ShopifyAdmin", "ShopifySimulator", "Postgres", "Migrations", "Blocking", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

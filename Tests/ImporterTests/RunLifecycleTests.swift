@@ -151,3 +151,24 @@ struct RunLifecycleTests {
         }
     }
 }
+
+@Suite("Reconcile's completeness guard", .enabled(if: TestEnvironment.databaseTestsEnabled))
+struct ReconcileGuardTests {
+    @Test("fewer ids than Shopify counted: INCOMPLETE (kept as the run's code), nothing marked deleted")
+    func incompleteExport() throws {
+        let h = try LoaderHarness()
+        try h.load([Lines.order(1), Lines.order(2), Lines.order(3)].joined(separator: "\n"))
+        let ledger = RunLedger(connection: try h.db.connect())
+        let runID = try ledger.create(.init(shopID: h.shop.id, kind: "reconcile", resource: "orders", queryName: "r", queryHash: "h"))
+        let sink = ReconcileSink(
+            table: "orders", connection: try h.db.connect(), expected: 3, shopID: h.shop.id, runID: runID, notAfter: Date(),
+            resource: "orders")
+        try sink.begin()
+        try Array("{\"id\":\"gid://shopify/Order/1\"}\n".utf8).withUnsafeBytes { try sink.feed($0) }
+        let error = #expect(throws: ImportError.self) { _ = try sink.commit() }
+        #expect(error?.code == "INCOMPLETE")
+        #expect(error.map { ImportError.code(of: $0) } == "INCOMPLETE")
+        sink.abort()
+        #expect(try h.count("SELECT count(*) FROM orders WHERE deleted_at IS NOT NULL") == 0)
+    }
+}

@@ -65,7 +65,7 @@ public final class ImportEngine: Sendable {
     let databaseURL: String
     let queriesDirectory: String?
     let connector: ShopConnector
-    let progress: ProgressBoard
+    public let progress: ProgressBoard
     let logger: Logger
     /// The database sessions this engine holds (now, at most at once, in all).
     public let connections = ConnectionGauge()
@@ -562,7 +562,12 @@ final class RunContext: @unchecked Sendable {
     }
 
     /// The code recorded for an error in `sync_runs.error_code`.
-    static func errorCode(_ error: any Error) -> String? {
+    static func errorCode(_ error: any Error) -> String? { ImportError.code(of: error) }
+}
+
+extension ImportError {
+    /// The code recorded for an error in `sync_runs.error_code` (nil for errors without one).
+    public static func code(of error: any Error) -> String? {
         switch error {
         case let e as ImportError: return e.code
         case let e as ShopifyError: return e.shopifyCode ?? e.code.rawValue

@@ -22,6 +22,7 @@ public final class ProgressBoard: @unchecked Sendable {
     private let live: Bool
     private let logger: Logger
     private var drawnLines = 0
+    private var watchers: [(predicate: @Sendable ([Entry]) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
     private var thread: Thread?
     private var stopped = false
 
@@ -58,7 +59,15 @@ public final class ProgressBoard: @unchecked Sendable {
             entry.finished = Date()
         }
         entries[id] = entry
+        let current = order.compactMap { entries[$0] }
+        var ready: [CheckedContinuation<Void, Never>] = []
+        watchers.removeAll { watcher in
+            guard watcher.predicate(current) else { return false }
+            ready.append(watcher.continuation)
+            return true
+        }
         lock.unlock()
+        for continuation in ready { continuation.resume() }
         if !live && before != entry.status {
             logger.info(
                 "operation \(entry.status)",
@@ -66,6 +75,21 @@ public final class ProgressBoard: @unchecked Sendable {
                     "run": "\(id)", "what": "\(entry.label)", "objects": "\(entry.objects)", "bytes": "\(entry.bytes)",
                     "rows": "\(entry.rows)",
                 ])
+        }
+    }
+
+    /// Returns once the board's entries satisfy `predicate` (checked now and at every change): tests
+    /// wait for an event ("two windows are in backoff") instead of sleeping.
+    public func waitUntil(_ predicate: @escaping @Sendable ([Entry]) -> Bool) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            lock.lock()
+            if predicate(order.compactMap { entries[$0] }) {
+                lock.unlock()
+                continuation.resume()
+                return
+            }
+            watchers.append((predicate, continuation))
+            lock.unlock()
         }
     }
 

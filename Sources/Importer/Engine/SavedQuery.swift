@@ -43,6 +43,9 @@ extension ImportEngine {
                 throw ShopError(message: "'\(table)' is one of shopbulk's own tables; choose another name for the saved query's table")
             }
         }
+        // The output file is opened (and its path checked) before anything is submitted to Shopify.
+        var sink: FileSink?
+        if case .file(let path) = destination { sink = try FileSink(path: path) }
         let ledger = RunLedger(connection: connection)
         let runID = try ledger.create(
             .init(
@@ -65,13 +68,13 @@ extension ImportEngine {
             var bytes: Int64 = 0
             var rows = 0
             switch destination {
-            case .file(let path):
-                let sink = try FileSink(path: path)
+            case .file:
+                guard let sink else { preconditionFailure("the file sink is opened for a file destination") }
                 if let url = done.url {
                     let summary = try await client.download(url: url, fileSize: done.fileSize) { chunk in try sink.write(chunk) }
                     bytes = summary.bytesDelivered
                 }
-                lines = try sink.close()
+                lines = try sink.commit()
                 rows = lines
             case .table(let table):
                 let loadConnection = try connect()
@@ -93,59 +96,10 @@ extension ImportEngine {
             return SavedQueryReport(
                 runID: runID, operation: operation.id, lines: lines, bytes: bytes, rows: rows, seconds: Date().timeIntervalSince(started))
         } catch {
+            sink?.abandon()
             try? ledger.fail(runID, code: (error as? ShopifyError)?.code.rawValue, message: "\(error)")
             throw error
         }
-    }
-}
-
-/// Writes a download to a file (via a temporary name, renamed when complete) and counts its lines.
-final class FileSink: @unchecked Sendable {
-    let path: String
-    let temporary: String
-    let fd: Int32
-    var lines = 0
-
-    var closed = false
-
-    init(path: String) throws {
-        self.path = path
-        temporary = path + ".partial"
-        fd = open(temporary, O_CREAT | O_TRUNC | O_WRONLY, 0o644)
-        guard fd >= 0 else { throw ShopError(message: "cannot write \(temporary): \(String(cString: strerror(errno)))") }
-    }
-
-    deinit {
-        // Not closed: the download failed; leave no half file behind.
-        if !closed {
-            Glibc.close(fd)
-            unlink(temporary)
-        }
-    }
-
-    func write(_ chunk: UnsafeRawBufferPointer) throws {
-        guard let base = chunk.baseAddress else { return }
-        var offset = 0
-        while offset < chunk.count {
-            let n = Glibc.write(fd, base + offset, chunk.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ShopError(message: "writing \(temporary) failed: \(String(cString: strerror(errno)))")
-            }
-            offset += n
-        }
-        lines += chunk.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
-    }
-
-    /// Closes and renames into place; returns the number of lines.
-    func close() throws -> Int {
-        fsync(fd)
-        Glibc.close(fd)
-        closed = true
-        guard rename(temporary, path) == 0 else {
-            throw ShopError(message: "cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))")
-        }
-        return lines
     }
 }
 

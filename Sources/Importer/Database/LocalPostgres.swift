@@ -6,7 +6,8 @@ import Postgres
 /// starts when needed and reuses, listening on a Unix socket only (no TCP port).
 ///
 /// Layout under the data folder (`--data-dir`, `SHOPBULK_HOME`, or the default below):
-/// `pg/` the cluster, `run/` its socket, `postgres.log` the server log.
+/// `pg/` the cluster (its log in `pg/log/`), `run/` its socket, `postgres.log` the start-up log. All
+/// of them belong to the cluster's user with mode 0700, checked before every use.
 /// Default folder: `$XDG_DATA_HOME/shopbulk` (or `~/.local/share/shopbulk`); `/var/lib/shopbulk` when
 /// running as root, because PostgreSQL refuses to run as root and runs there as the `postgres` user.
 public struct LocalPostgres: Sendable {

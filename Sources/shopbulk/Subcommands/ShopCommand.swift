@@ -182,7 +182,7 @@ extension ShopCommand {
             print("Added shop '\(saved.name)': \(saved.storeDomain), \(saved.authSummary)\(saved.enabled ? "" : ", disabled").")
             if let verification {
                 print(
-                    "Connection verified (\(verification.endpoint)); scopes: \(verification.grantedScopes.sorted().joined(separator: ", "))."
+                    "Connection verified (\(verification.endpoint)); scopes: \(verification.grantedScopes.sorted().joined(separator: ", ").visiblyEscaped)."
                 )
             } else {
                 print("Not verified (--no-verify).")

@@ -1,3 +1,4 @@
+import Blocking
 internal import CCurl
 import Logging
 
@@ -5,8 +6,8 @@ import Logging
     import Glibc
 #endif
 
-/// An HTTP client on libcurl. Each call is blocking; the `async` variants run the transfer on a thread of
-/// its own so that callers on the cooperative pool never block it.
+/// An HTTP client on libcurl. Each call is blocking; the `async` variants run the transfer on the shared
+/// `BlockingPool` so that callers on the cooperative pool never block it.
 public struct HTTPClient: Sendable {
     public var logger: Logger
     /// Largest response body `execute` collects in memory.
@@ -66,10 +67,17 @@ public struct HTTPClient: Sendable {
         context.followsRedirects = request.followRedirects
         let opaque = Unmanaged.passUnretained(context).toOpaque()
         try easy.setCallbacks(context: opaque)
+        if let abort = request.abort {
+            context.abort = abort
+            try easy.setAbortCallback(context: opaque)
+        }
         let started = ContinuousClock.now
         do {
             try withExtendedLifetime(context) { () throws(HTTPError) in try easy.perform() }
         } catch {
+            if request.abort?.isSet == true {
+                throw HTTPError(code: .canceled, message: "the transfer was canceled", url: request.url, status: context.head.status)
+            }
             if let thrown = context.thrown {
                 if let httpError = thrown as? HTTPError { throw httpError }
                 throw HTTPError(
@@ -184,33 +192,7 @@ extension Duration {
     }
 }
 
-/// Runs blocking work on a new thread and resumes the caller when it is done.
+/// Runs blocking work on the process's fixed blocking pool and resumes the caller when it is done.
 public func runOnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
-        let box = ThreadWork(work: { continuation.resume(returning: work()) })
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        pthread_attr_setstacksize(&attributes, 4 << 20)
-        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        var thread = pthread_t()
-        let opaque = Unmanaged.passRetained(box).toOpaque()
-        let rc = pthread_create(
-            &thread, &attributes,
-            { raw in
-                let box = Unmanaged<ThreadWork>.fromOpaque(raw!).takeRetainedValue()
-                box.work()
-                return nil
-            }, opaque)
-        pthread_attr_destroy(&attributes)
-        if rc != 0 {
-            // No thread could be made: run the work here rather than lose it.
-            Unmanaged<ThreadWork>.fromOpaque(opaque).release()
-            continuation.resume(returning: work())
-        }
-    }
-}
-
-private final class ThreadWork: @unchecked Sendable {
-    let work: () -> Void
-    init(work: @escaping () -> Void) { self.work = work }
+    await BlockingPool.shared.run(work)
 }

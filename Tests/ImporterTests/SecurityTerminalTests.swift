@@ -85,7 +85,7 @@ struct TerminalOutputCommandTests {
         let h = try LoaderHarness()
         let ledger = RunLedger(connection: try h.db.connect())
         let run = try ledger.create(
-            .init(shopID: h.shop.id, kind: "load", resource: "orders", queryName: "orders", queryHash: "x", status: "loading"))
+            .init(shopID: h.shop.id, kind: "load", resource: "orders", queryName: "orders", queryHash: "x", status: .loading))
         try ledger.fail(run, code: "download", message: "storage said \u{1B}]0;pwned\u{07}\nrun 999 (forged): ok \u{202E}")
         let cli = ShopbulkCLI(db: h.db)
         let status = try await cli.run(["status"])

@@ -90,6 +90,8 @@ extension ImportEngine {
                     runID: runID, operation: operation, lines: result.lines, bytes: bytes, rows: rows,
                     seconds: Date().timeIntervalSince(started))
             } catch {
+                // No half file: the temporary file goes now, not when the sink is released.
+                fileSink?.abandon()
                 let code = RunContext.errorCode(error)
                 let message = "\(error)"
                 try? await session.ledger { try $0.fail(runID, code: code, message: message) }

@@ -72,6 +72,7 @@ public struct LocalPostgres: Sendable {
 
     /// Stops the server (fast shutdown); does nothing when it is not running.
     public func stop() throws {
+        guard isInitialized else { return }
         try secureHome()
         guard try isRunning() else { return }
         try runTool("pg_ctl", ["stop", "-D", dataDirectory, "-m", "fast", "-w"])

@@ -44,6 +44,10 @@ static inline CURLcode sb_curl_getinfo_long(CURL *handle, CURLINFO info, long *o
     return curl_easy_getinfo(handle, info, out);
 }
 
+static inline CURLcode sb_curl_getinfo_string(CURL *handle, CURLINFO info, const char *_Nullable *_Nonnull out) {
+    return curl_easy_getinfo(handle, info, out);
+}
+
 static inline CURLcode sb_curl_getinfo_off(CURL *handle, CURLINFO info, curl_off_t *out) {
     return curl_easy_getinfo(handle, info, out);
 }

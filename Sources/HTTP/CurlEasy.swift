@@ -111,8 +111,11 @@ final class CurlEasy {
 
     static func classify(_ code: CURLcode) -> HTTPError.Code {
         switch code {
-        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT,
-            CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE:
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+            CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CRL_BADFILE:
+            // The peer is not who it claims to be (or the trust store is broken): no retry fixes that.
+            return .tls
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT, CURLE_SSL_CONNECT_ERROR:
             return .connect
         case CURLE_OPERATION_TIMEDOUT:
             return .timeout
@@ -123,6 +126,13 @@ final class CurlEasy {
         default:
             return .transfer
         }
+    }
+
+    /// Where a redirect response points (absolute, resolved by libcurl), when the last response was one.
+    var redirectURL: String? {
+        var value: UnsafePointer<CChar>? = nil
+        guard sb_curl_getinfo_string(handle, CURLINFO_REDIRECT_URL, &value) == CURLE_OK, let value else { return nil }
+        return String(cString: value)
     }
 
     var responseCode: Int {
@@ -157,9 +167,19 @@ final class TransferContext {
         return HTTPResponseHead(status: status, headers: headers)
     }
 
+    /// Whether a redirect response is followed by the client itself: its head and body are not delivered.
+    var followsRedirects = false
+    /// The last response was a redirect that is followed.
+    var isRedirect = false
+
     func deliverHeadIfNeeded() throws {
         if !headDelivered {
             headDelivered = true
+            let head = self.head
+            if followsRedirects, [301, 302, 303, 307, 308].contains(head.status), head.header("Location") != nil {
+                isRedirect = true
+                return
+            }
             try onHead(head)
         }
     }
@@ -181,7 +201,7 @@ private func curlWriteCallback(
     let length = size * count
     do {
         try context.deliverHeadIfNeeded()
-        if length > 0, let data {
+        if length > 0, let data, !context.isRedirect {
             try context.onBody(UnsafeRawBufferPointer(start: data, count: length))
         }
         return length

@@ -21,16 +21,50 @@ public struct HTTPClient: Sendable {
     /// Sends `request` and streams the response body to `onBody` chunk by chunk, after `onHead` has seen
     /// the status and header fields. Returns the response head. An error thrown by a callback stops the
     /// transfer and is rethrown as `HTTPError.aborted` with the error in `underlying`.
+    ///
+    /// With `followRedirects`, redirects are followed here, not by libcurl, and each target is checked
+    /// first with `HTTPTransport.redirectProblem`: plain `http://` only to a loopback host, never from
+    /// `https://` to `http://`.
     @discardableResult
     public func stream(
         _ request: HTTPRequest,
         onHead: @escaping (HTTPResponseHead) throws -> Void = { _ in },
         onBody: @escaping (UnsafeRawBufferPointer) throws -> Void
     ) throws(HTTPError) -> HTTPResponseHead {
+        var current = request
+        var hops = 0
+        while true {
+            let (head, redirect) = try streamOnce(current, onHead: onHead, onBody: onBody)
+            guard let redirect else { return head }
+            hops += 1
+            guard hops <= 5 else {
+                throw HTTPError(code: .redirectRefused, message: "more than 5 redirects", url: request.url, status: head.status)
+            }
+            if let problem = HTTPTransport.redirectProblem(from: current.url, to: redirect) {
+                throw HTTPError(
+                    code: .redirectRefused, message: "refused the redirect to \(redirect.redactedURL): \(problem)", url: current.url,
+                    status: head.status)
+            }
+            logger.debug("following a redirect", metadata: ["from": "\(current.url.redactedURL)", "to": "\(redirect.redactedURL)"])
+            if head.status == 303 && current.method != .head {
+                current.method = .get
+                current.body = nil
+            }
+            current.url = redirect
+        }
+    }
+
+    /// One request; returns the head and, for a redirect that is to be followed, its target.
+    private func streamOnce(
+        _ request: HTTPRequest,
+        onHead: @escaping (HTTPResponseHead) throws -> Void,
+        onBody: @escaping (UnsafeRawBufferPointer) throws -> Void
+    ) throws(HTTPError) -> (HTTPResponseHead, String?) {
         let easy = try CurlEasy(url: request.url)
         try configure(easy, for: request)
         let context = TransferContext(onHead: onHead, onBody: onBody)
         context.easy = easy
+        context.followsRedirects = request.followRedirects
         let opaque = Unmanaged.passUnretained(context).toOpaque()
         try easy.setCallbacks(context: opaque)
         if let abort = request.abort {
@@ -53,6 +87,7 @@ public struct HTTPClient: Sendable {
             var e = error
             let status = context.head.status
             if status != 0 { e.status = status }
+            if e.code == .tls { e.message = "TLS verification failed, so nothing was sent: \(e.message)" }
             throw e
         }
         // A response with no body never reached the write callback.
@@ -70,7 +105,14 @@ public struct HTTPClient: Sendable {
                 "ms":
                     "\((ContinuousClock.now - started).components.seconds * 1000 + (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)",
             ])
-        return head
+        if context.isRedirect {
+            guard let target = easy.redirectURL else {
+                throw HTTPError(
+                    code: .protocolViolation, message: "a redirect without a usable Location", url: request.url, status: head.status)
+            }
+            return (head, target)
+        }
+        return (head, nil)
     }
 
     /// Sends `request` and collects the whole body (for small responses).
@@ -100,9 +142,11 @@ public struct HTTPClient: Sendable {
     private func configure(_ easy: CurlEasy, for request: HTTPRequest) throws(HTTPError) {
         try easy.set(CURLOPT_URL, string: request.url, "CURLOPT_URL")
         try easy.set(CURLOPT_PROTOCOLS_STR, string: "http,https", "CURLOPT_PROTOCOLS_STR")
-        // A redirect may never downgrade an https request to plain http.
-        let redirectProtocols = request.url.lowercased().hasPrefix("https://") ? "https" : "http,https"
-        try easy.set(CURLOPT_REDIR_PROTOCOLS_STR, string: redirectProtocols, "CURLOPT_REDIR_PROTOCOLS_STR")
+        // Redirects are followed by `stream`, which checks each target first.
+        try easy.set(CURLOPT_FOLLOWLOCATION, 0, "CURLOPT_FOLLOWLOCATION")
+        // A proxy never sees loopback traffic (the simulator, a local API base and its token): the
+        // user's no_proxy list is kept, with the loopback hosts added.
+        try easy.set(CURLOPT_NOPROXY, string: HTTPTransport.noProxyList(), "CURLOPT_NOPROXY")
         try easy.set(CURLOPT_NOSIGNAL, 1, "CURLOPT_NOSIGNAL")
         // TLS verification is always on; there is deliberately no switch to turn it off.
         try easy.set(CURLOPT_SSL_VERIFYPEER, 1, "CURLOPT_SSL_VERIFYPEER")
@@ -116,10 +160,6 @@ public struct HTTPClient: Sendable {
         switch request.version {
         case .automatic: break
         case .http1_1: try easy.set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1), "CURLOPT_HTTP_VERSION")
-        }
-        if request.followRedirects {
-            try easy.set(CURLOPT_FOLLOWLOCATION, 1, "CURLOPT_FOLLOWLOCATION")
-            try easy.set(CURLOPT_MAXREDIRS, 5, "CURLOPT_MAXREDIRS")
         }
         if request.acceptCompressed {
             try easy.set(CURLOPT_ACCEPT_ENCODING, string: "", "CURLOPT_ACCEPT_ENCODING")

@@ -9,6 +9,10 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
         public static let setup = Code("setup")
         /// DNS, connect or TLS failure.
         public static let connect = Code("connect")
+        /// TLS verification failed (the certificate, its issuer or the host name): never retried.
+        public static let tls = Code("tls")
+        /// A redirect to a place the transport rule forbids (plain http off loopback, https to http).
+        public static let redirectRefused = Code("redirect-refused")
         /// The connect or low-speed timeout fired.
         public static let timeout = Code("timeout")
         /// The connection broke while sending or receiving.

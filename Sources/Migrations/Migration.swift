@@ -127,6 +127,8 @@ public struct MigrationError: Error, Sendable, CustomStringConvertible {
         public static let checksumChanged = Code("checksum-changed")
         /// A file's SQL failed.
         public static let failed = Code("failed")
+        /// The database lacks migrations and the command does not apply them.
+        public static let pending = Code("pending")
         public var description: String { rawValue }
     }
     public var code: Code

@@ -44,6 +44,29 @@ public struct Migrator: Sendable {
             }
     }
 
+    /// Checks, without changing anything, that every file is applied unchanged: read-only commands
+    /// work on the schema they were built for or stop. Throws `pending` naming the files to apply
+    /// (`shopbulk migrate`), or `checksumChanged` naming an edited file.
+    public func requireCurrent(on connection: PostgresConnection) throws {
+        let plan = try plan(on: connection)
+        if let (file, _) = plan.changed.first {
+            throw MigrationError(
+                code: .checksumChanged,
+                message:
+                    "migration \(file.fileName) was changed after it was applied: restore the file (applied migrations must not be edited) and add a new migration instead",
+                file: file.fileName)
+        }
+        guard plan.pending.isEmpty else {
+            let names = plan.pending.map(\.fileName)
+            let count = names.count == 1 ? "1 pending migration" : "\(names.count) pending migrations"
+            throw MigrationError(
+                code: .pending,
+                message:
+                    "the database has \(count) (\(names.joined(separator: ", "))): run `shopbulk migrate` to apply \(names.count == 1 ? "it" : "them") first; this command does not change the schema",
+                file: names.first)
+        }
+    }
+
     /// Applies every pending file in version order and returns those it applied. Idempotent: a second
     /// run applies nothing. Stops before applying anything when an applied file's checksum changed.
     @discardableResult

@@ -164,6 +164,43 @@ public final class PostgresConnection {
         return PostgresResult(columns: columns, rows: rows, affectedRows: affected(result))
     }
 
+    /// The connection string without its password, for printing (a URL's `user:password@` and
+    /// `password=` parameter, or a `key=value` string's `password`); everything else is kept, so that
+    /// `psql` can use it (and asks for the password).
+    public static func withoutPassword(_ connectionString: String) -> String {
+        let lower = connectionString.lowercased()
+        if lower.hasPrefix("postgresql://") || lower.hasPrefix("postgres://") {
+            guard let schemeEnd = connectionString.range(of: "://") else { return connectionString }
+            var rest = String(connectionString[schemeEnd.upperBound...])
+            let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+            if let at = rest[..<authorityEnd].lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") {
+                rest.removeSubrange(colon..<at)
+            }
+            if let q = rest.firstIndex(of: "?") {
+                let kept = rest[rest.index(after: q)...].split(separator: "&").filter { !$0.lowercased().hasPrefix("password=") }
+                rest = String(rest[..<q]) + (kept.isEmpty ? "" : "?" + kept.joined(separator: "&"))
+            }
+            return String(connectionString[..<schemeEnd.upperBound]) + rest
+        }
+        var error: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(connectionString, &error) else {
+            if let error { PQfreemem(error) }
+            return "(an unparsable connection string)"
+        }
+        defer { PQconninfoFree(options) }
+        var parts: [String] = []
+        var p = options
+        while let keyword = p.pointee.keyword {
+            let key = String(cString: keyword)
+            if key != "password", let value = p.pointee.val {
+                let text = String(cString: value).replacingAll("\\", with: "\\\\").replacingAll("'", with: "\\'")
+                parts.append("\(key)='\(text)'")
+            }
+            p += 1
+        }
+        return parts.joined(separator: " ")
+    }
+
     /// "host H port P database D user U" for a connection string, with no password.
     static func describeTarget(_ connectionString: String) -> String {
         var error: UnsafeMutablePointer<CChar>?

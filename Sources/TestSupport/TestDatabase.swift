@@ -77,14 +77,17 @@ public struct TestEnvironmentError: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// Runs a program and returns its exit status, stdout and stderr.
-public func runProcess(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (
+/// Runs a program (in `currentDirectory`, else ours) and returns its exit status, stdout and stderr.
+public func runProcess(
+    _ path: String, _ arguments: [String], environment: [String: String]? = nil, currentDirectory: String? = nil
+) throws -> (
     status: Int32, stdout: String, stderr: String
 ) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
     if let environment { process.environment = environment }
+    if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory, isDirectory: true) }
     let dir = NSTemporaryDirectory() + "sbproc-\(UInt64.random(in: 0...UInt64.max))"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Importer
 import Logging
+import ShopifyAdmin
 
 /// Where the database and the run-time folders are.
 struct DatabaseOptions: ParsableArguments {
@@ -15,7 +16,7 @@ struct DatabaseOptions: ParsableArguments {
 
     @Option(
         name: .customLong("migrations-dir"),
-        help: "Folder of NNNN_name.sql migrations (default: ./migrations or the one beside the executable).")
+        help: "Folder of NNNN_name.sql migrations (default: $SHOPBULK_MIGRATIONS_DIR, else the installed one beside the executable).")
     var migrationsDirectory: String?
 
     func migrationsPath() throws -> String {
@@ -59,7 +60,51 @@ enum LoggingSetup {
     static func bootstrapOnce() {
         guard !done else { return }
         done = true
-        LoggingSystem.bootstrap { label in StreamLogHandler.standardError(label: label) }
+        LoggingSystem.bootstrap { label in EscapingLogHandler(StreamLogHandler.standardError(label: label)) }
+    }
+}
+
+/// Log lines on stderr are read on a terminal too: messages and metadata (which may carry what a
+/// server or a shop's data said) are escaped (`TerminalText`) before the stream handler writes them.
+struct EscapingLogHandler: LogHandler {
+    var inner: StreamLogHandler
+
+    init(_ inner: StreamLogHandler) { self.inner = inner }
+
+    var logLevel: Logger.Level {
+        get { inner.logLevel }
+        set { inner.logLevel = newValue }
+    }
+
+    var metadata: Logger.Metadata {
+        get { inner.metadata }
+        set { inner.metadata = newValue.mapValues(Self.escape) }
+    }
+
+    var metadataProvider: Logger.MetadataProvider? {
+        get { inner.metadataProvider }
+        set { inner.metadataProvider = newValue }
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { inner[metadataKey: key] }
+        set { inner[metadataKey: key] = newValue.map(Self.escape) }
+    }
+
+    func log(event: LogEvent) {
+        var event = event
+        event.message = Logger.Message(stringLiteral: TerminalText.escape(event.message.description))
+        event.metadata = event.metadata?.mapValues(Self.escape)
+        inner.log(event: event)
+    }
+
+    static func escape(_ value: Logger.MetadataValue) -> Logger.MetadataValue {
+        switch value {
+        case .string(let s): return .string(TerminalText.escape(s))
+        case .stringConvertible(let c): return .string(TerminalText.escape(c.description))
+        case .array(let a): return .array(a.map(escape))
+        case .dictionary(let d): return .dictionary(d.mapValues(escape))
+        }
     }
 }
 

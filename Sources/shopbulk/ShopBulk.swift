@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ShopifyAdmin
 
 /// The `shopbulk` command: imports Shopify stores into PostgreSQL through bulk operations.
 struct ShopBulk: AsyncParsableCommand {
@@ -45,7 +46,8 @@ enum Entry {
             let isUsage =
                 code == .validationFailure || code.rawValue == 64
                 || error is ValidationError || "\(type(of: error))".contains("CommandError")
-            let message = ShopBulk.fullMessage(for: error)
+            // Errors may quote what a server or a file said: escaped, keeping only shopbulk's own line breaks.
+            let message = TerminalText.escape(ShopBulk.fullMessage(for: error), keepingNewlines: true)
             FileHandle.standardError.write(Data((message + "\n").utf8))
             exit(isUsage ? 2 : 1)
         }

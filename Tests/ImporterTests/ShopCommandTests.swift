@@ -12,10 +12,13 @@ import Testing
 struct ShopbulkCLI {
     let db: TestDatabase
     var environment: [String: String] = [:]
+    /// Whether `run` migrates the database first.
+    var migrateFirst = true
 
-    init(db: TestDatabase, environment: [String: String] = [:]) {
+    init(db: TestDatabase, environment: [String: String] = [:], migrateFirst: Bool = true) {
         self.db = db
         self.environment = environment
+        self.migrateFirst = migrateFirst
     }
 
     struct Result {
@@ -25,8 +28,10 @@ struct ShopbulkCLI {
         var json: Any? { try? JSONSerialization.jsonObject(with: Data(stdout.utf8)) }
     }
 
-    /// `shopbulk ARGS --database-url … --migrations-dir …`
+    /// `shopbulk ARGS --database-url … --migrations-dir …`, on the database migrated first (only
+    /// `migrate`, `import`, `run`, `load` and `demo` apply migrations themselves).
     func run(_ arguments: [String]) async throws -> Result {
+        if migrateFirst { try Migrator(directory: TestEnvironment.packageRoot + "/migrations").apply(on: db.connect()) }
         var env = ProcessInfo.processInfo.environment
         env["SHOPBULK_LOG_LEVEL"] = "warning"
         env.removeValue(forKey: "DATABASE_URL")
@@ -134,7 +139,7 @@ struct ShopCommandTests {
     @Test("usage errors exit 2 before touching the database")
     func usageErrors() async throws {
         let db = try TestDatabase()
-        let cli = ShopbulkCLI(db: db)
+        let cli = ShopbulkCLI(db: db, migrateFirst: false)
         let cases: [([String], String)] = [
             (["shop", "add", "x", "--store", "halo.example.com", "--token-env", "T"], "--store"),
             (["shop", "add", "x", "--store", "halo", "--token-env", "T", "--api-base", "http://example.com"], "--api-base"),
@@ -247,6 +252,8 @@ struct ShopCommandTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = dir + "/client-secret"
         try (Self.clientSecret + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        // Secret files must be private (see SecuritySecretsTests).
+        #expect(chmod(file, 0o600) == 0)
 
         let cli = ShopbulkCLI(db: db)
         let add = try await cli.run([

@@ -157,6 +157,8 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("shopbulk-secret-\(UUID().uuidString)").path
         try "shpss_from_file\n".write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
+        // Secret files must be private (see SecuritySecretsTests for the refusals).
+        #expect(chmod(path, 0o600) == 0)
         #expect(try SecretReference.file(path).resolve().exposedValue == "shpss_from_file")
         #expect {
             try SecretReference.file(path + ".missing").resolve()

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ShopifyAdmin
 
 /// Live progress of the operations of a run: on a terminal one redrawn line per shop and operation
 /// (status, objects counted by Shopify, bytes of fileSize, rows loaded, rate, elapsed); otherwise
@@ -125,7 +126,8 @@ public final class ProgressBoard: @unchecked Sendable {
         let rate = elapsed > 0 ? Double(e.rows) / elapsed : 0
         let size = e.fileSize.map { " of \(HumanFormat.bytes($0))" } ?? ""
         return String(
-            format: "%-44@ %-11@ %9lld objects  %@%@  %9d rows  %7.0f rows/s  %6.1fs", e.label as NSString, e.status as NSString, e.objects,
+            format: "%-44@ %-11@ %9lld objects  %@%@  %9d rows  %7.0f rows/s  %6.1fs", e.label.visiblyEscaped as NSString,
+            e.status.visiblyEscaped as NSString, e.objects,
             HumanFormat.bytes(e.bytes) as NSString, size as NSString, e.rows, rate, elapsed)
     }
 

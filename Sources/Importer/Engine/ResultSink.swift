@@ -102,10 +102,10 @@ final class FileResultSink: ResultSink {
     func begin() throws {}
     func feed(_ chunk: UnsafeRawBufferPointer) throws { try sink.write(chunk) }
     func commit() throws -> SinkResult {
-        let lines = try sink.close()
+        let lines = try sink.commit()
         return SinkResult(rows: [:], lines: lines)
     }
-    func abort() {}
+    func abort() { sink.abandon() }
 }
 
 /// A sink handed to the blocking pool by its single owner (one call at a time).

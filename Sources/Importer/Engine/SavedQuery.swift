@@ -41,6 +41,7 @@ extension ImportEngine {
                 throw ShopError(message: "'\(table)' is one of shopbulk's own tables; choose another name for the saved query's table")
             }
         }
+        // The output file is opened (its path checked) before anything is submitted to Shopify.
         var fileSink: FileSink?
         if case .file(let path) = destination { fileSink = try FileSink(path: path) }
         return try await withSession("run \(name)") { session in
@@ -89,62 +90,14 @@ extension ImportEngine {
                     runID: runID, operation: operation, lines: result.lines, bytes: bytes, rows: rows,
                     seconds: Date().timeIntervalSince(started))
             } catch {
+                // No half file: the temporary file goes now, not when the sink is released.
+                fileSink?.abandon()
                 let code = RunContext.errorCode(error)
                 let message = "\(error)"
                 try? await session.ledger { try $0.fail(runID, code: code, message: message) }
                 throw error
             }
         }
-    }
-}
-
-/// Writes a download to a file (via a temporary name, renamed when complete) and counts its lines.
-final class FileSink: @unchecked Sendable {
-    let path: String
-    let temporary: String
-    let fd: Int32
-    var lines = 0
-
-    var closed = false
-
-    init(path: String) throws {
-        self.path = path
-        temporary = path + ".partial"
-        fd = open(temporary, O_CREAT | O_TRUNC | O_WRONLY, 0o644)
-        guard fd >= 0 else { throw ShopError(message: "cannot write \(temporary): \(String(cString: strerror(errno)))") }
-    }
-
-    deinit {
-        // Not closed: the download failed; leave no half file behind.
-        if !closed {
-            Glibc.close(fd)
-            unlink(temporary)
-        }
-    }
-
-    func write(_ chunk: UnsafeRawBufferPointer) throws {
-        guard let base = chunk.baseAddress else { return }
-        var offset = 0
-        while offset < chunk.count {
-            let n = Glibc.write(fd, base + offset, chunk.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ShopError(message: "writing \(temporary) failed: \(String(cString: strerror(errno)))")
-            }
-            offset += n
-        }
-        lines += chunk.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
-    }
-
-    /// Closes and renames into place; returns the number of lines.
-    func close() throws -> Int {
-        fsync(fd)
-        Glibc.close(fd)
-        closed = true
-        guard rename(temporary, path) == 0 else {
-            throw ShopError(message: "cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))")
-        }
-        return lines
     }
 }
 

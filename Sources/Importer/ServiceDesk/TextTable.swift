@@ -1,6 +1,8 @@
+import ShopifyAdmin
+
 /// A plain-text table for terminals: a header row and left-aligned columns (numbers right-aligned),
-/// separated by two spaces. Cells are single-line: newlines and tabs become spaces, and long cells
-/// are cut with `…`.
+/// separated by two spaces. Cells are single-line and safe to print: control characters (newlines
+/// included) and bidi overrides are escaped visibly (`TerminalText`), and long cells are cut with `…`.
 public struct TextTable: Sendable {
     public var headers: [String]
     public var rows: [[String]] = []
@@ -42,9 +44,9 @@ public struct TextTable: Sendable {
         return out
     }
 
-    /// `text` on one line, cut to `max` characters.
+    /// `text` on one line with control characters and bidi overrides escaped, cut to `max` characters.
     public static func clean(_ text: String, max: Int) -> String {
-        var s = String(text.map { $0 == "\n" || $0 == "\r" || $0 == "\t" || $0 == "\u{2028}" || $0 == "\u{2029}" ? " " : $0 })
+        var s = TerminalText.escape(text)
         if s.count > max { s = String(s.prefix(max - 1)) + "…" }
         return s
     }

@@ -47,8 +47,21 @@ public struct ShopSettings: Sendable, Equatable {
 
     // MARK: references
 
+    /// Refuses a value given where a reference belongs that looks like the secret itself (a pasted
+    /// token): the message never shows it and says what to do instead.
+    static func refusePastedSecret(_ value: String, option: String, kind: String) throws(ShopSettingsError) {
+        guard let why = SecretReference.secretLikeness(value) else { return }
+        let stem = option.hasSuffix("-env") ? String(option.dropLast(4)) : option.hasSuffix("-file") ? String(option.dropLast(5)) : option
+        let example = stem.contains("secret") ? "HALO_SECRET" : "HALO_TOKEN"
+        throw ShopSettingsError(
+            message:
+                "\(option) takes the \(kind), but the value looks like a secret itself (\(why)). Secrets never go on the command line, where `ps` and the shell history show them: put the secret in an environment variable (export \(example)=…) and give \(stem)-env \(example), or in a file only you can read (chmod 600 FILE) and give \(stem)-file FILE. Rotate the secret if others may have seen it."
+        )
+    }
+
     /// `env:NAME` for an environment variable holding a secret; the name is checked, the variable is not read.
-    public static func environmentReference(_ variable: String) throws(ShopSettingsError) -> String {
+    public static func environmentReference(_ variable: String, option: String = "--token-env") throws(ShopSettingsError) -> String {
+        try refusePastedSecret(variable, option: option, kind: "name of an environment variable")
         do {
             return try SecretReference(parsing: "env:" + variable).description
         } catch {
@@ -59,9 +72,10 @@ public struct ShopSettings: Sendable, Equatable {
 
     /// `file:/absolute/path` for a file holding a secret: a relative path is made absolute against
     /// `currentDirectory` so that a scheduled run from another folder finds it.
-    public static func fileReference(_ path: String, currentDirectory: String = FileManager.default.currentDirectoryPath)
-        throws(ShopSettingsError) -> String
-    {
+    public static func fileReference(
+        _ path: String, option: String = "--token-file", currentDirectory: String = FileManager.default.currentDirectoryPath
+    ) throws(ShopSettingsError) -> String {
+        try refusePastedSecret(path, option: option, kind: "path of a file")
         guard !path.isEmpty, !path.contains("\0") else { throw ShopSettingsError(message: "the secret file path is empty") }
         let absolute =
             path.hasPrefix("/")
@@ -110,6 +124,13 @@ public struct ShopSettings: Sendable, Equatable {
         }
         if let clientID, clientID.trimmingCharacters(in: .whitespaces).isEmpty {
             throw ShopSettingsError(message: "--client-id is empty")
+        }
+        // A client ID is 32 hex digits and not secret; a token or shared secret pasted there is.
+        if let clientID, let prefix = SecretReference.secretPrefixes.first(where: { clientID.lowercased().hasPrefix($0) }) {
+            throw ShopSettingsError(
+                message:
+                    "--client-id takes the app's client ID, but the value starts with \(prefix), as Shopify secrets do: give the client ID (Dev Dashboard → the app → Settings) and the client secret through --client-secret-env VAR or --client-secret-file PATH. Rotate the secret if others may have seen it."
+            )
         }
     }
 
@@ -212,8 +233,9 @@ extension Shop {
     /// References only: never a secret.
     public var authSummary: String {
         switch authMethod {
-        case .token: return "token \(tokenRef ?? "?")"
-        case .clientCredentials: return "client-credentials \(clientID ?? "?") \(clientSecretRef ?? "?")"
+        case .token: return "token \(tokenRef.map(SecretReference.displayText) ?? "?")"
+        case .clientCredentials:
+            return "client-credentials \(clientID ?? "?") \(clientSecretRef.map(SecretReference.displayText) ?? "?")"
         }
     }
 }

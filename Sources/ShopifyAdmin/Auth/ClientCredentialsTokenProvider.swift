@@ -74,6 +74,7 @@ public actor ClientCredentialsTokenProvider: AccessTokenProvider {
             body: Array(body.utf8), timeouts: timeouts)
         var state = RetryState(policy: retry)
         let started = ContinuousClock.now
+        var lastTransportError: String?
         while true {
             try Task.checkCancellation()
             let failure: RetryableFailure
@@ -86,6 +87,7 @@ public actor ClientCredentialsTokenProvider: AccessTokenProvider {
                         underlying: error)
                 }
                 failure = .connection
+                lastTransportError = error.message
             case .success(let response):
                 if response.status == 200 { return try accept(response) }
                 if response.status == 429 || response.status >= 500 {
@@ -101,7 +103,9 @@ public actor ClientCredentialsTokenProvider: AccessTokenProvider {
                 try await Task.sleep(for: wait)
             case .giveUp(let reason):
                 throw ShopifyError(
-                    code: .retriesExhausted, message: "could not obtain an access token: \(reason)", store: endpoint.store,
+                    code: .retriesExhausted,
+                    message: "could not obtain an access token: \(reason)\(lastTransportError.map { " (last error: \($0))" } ?? "")",
+                    store: endpoint.store,
                     isRetryable: true)
             }
         }

@@ -126,6 +126,8 @@ public struct ShopifyAdminClient: Sendable {
         var retry = RetryState(policy: configuration.retry)
         let started = ContinuousClock.now
         var renewedAfter401 = false
+        /// The last transport error, so that giving up says what kept failing.
+        var lastTransportError: String?
 
         while true {
             try Task.checkCancellation()
@@ -160,6 +162,7 @@ public struct ShopifyAdminClient: Sendable {
                         underlying: error)
                 }
                 failure = .connection
+                lastTransportError = error.message
                 logger.warning("GraphQL request failed", metadata: ["error": "\(error.code)", "attempt": "\(retry.attempts)"])
             case .success(let response):
                 lastStatus = response.status
@@ -221,7 +224,9 @@ public struct ShopifyAdminClient: Sendable {
                     throw ShopifyError(code: .throttled, message: "throttled: \(reason)", store: endpoint.store, isRetryable: true)
                 }
                 throw ShopifyError(
-                    code: .retriesExhausted, message: "GraphQL request gave up: \(reason)", store: endpoint.store, status: lastStatus,
+                    code: .retriesExhausted,
+                    message: "GraphQL request gave up: \(reason)\(lastTransportError.map { " (last error: \($0))" } ?? "")",
+                    store: endpoint.store, status: lastStatus,
                     isRetryable: true)
             }
         }

@@ -49,9 +49,17 @@ public struct ShopEndpoint: Hashable, Sendable, CustomStringConvertible {
     /// letter or digit, at most 63 characters.
     public static func normalizeStoreName(_ input: String) throws(ShopifyError) -> String {
         func reject(_ why: String) -> ShopifyError {
-            ShopifyError(code: .invalidStoreName, message: "store name '\(input.prefix(100))' \(why)")
+            ShopifyError(code: .invalidStoreName, message: "store name '\(input.prefix(100).visiblyEscaped)' \(why)")
         }
-        var text = input.trimmingASCIIWhitespace().lowercased()
+        // Checked before any case mapping: Unicode lower-casing turns the Kelvin sign (U+212A) into `k`
+        // and would accept a name that is not the one given. Only A–Z are folded.
+        let original = input.trimmingASCIIWhitespace()
+        for scalar in original.unicodeScalars where !scalar.isASCII || scalar.value < 0x20 || scalar.value == 0x7F {
+            throw reject(
+                "contains '\(String(scalar).visiblyEscaped)' (U+\(String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4))): only the letters a-z, digits and hyphens are allowed"
+            )
+        }
+        var text = original.asciiLowercased()
         guard !text.isEmpty else { throw reject("is empty: give the myshopify.com subdomain, e.g. 'halo' for halo.myshopify.com") }
         for scheme in ["https://", "http://"] where text.hasPrefix(scheme) {
             text.removeFirst(scheme.count)
@@ -81,7 +89,7 @@ public struct ShopEndpoint: Hashable, Sendable, CustomStringConvertible {
             ShopifyError(code: .insecureBaseURL, message: "API base URL '\(input.redactedURL.prefix(200))' \(why)")
         }
         let text = input.trimmingASCIIWhitespace()
-        let lower = text.lowercased()
+        let lower = text.asciiLowercased()
         let isHTTPS: Bool
         if lower.hasPrefix("https://") {
             isHTTPS = true
@@ -143,11 +151,45 @@ enum URLParts {
     }
 
     /// Whether `url` may be fetched: `https://` anywhere, `http://` only on loopback.
-    static func isAllowedTransport(_ url: String) -> Bool {
-        let lower = url.lowercased()
-        if lower.hasPrefix("https://") { return true }
-        guard lower.hasPrefix("http://") else { return false }
-        let withoutQuery = url.redactedURL
-        return host(of: withoutQuery).map(isLoopback) ?? false
+    static func isAllowedTransport(_ url: String) -> Bool { transportProblem(url) == nil }
+
+    /// Why `url` may not be fetched, or nil when it may: the scheme is matched case-insensitively
+    /// (`HTTPS://` is https), and a plain `http://` URL must name a loopback host. User info
+    /// (`http://127.0.0.1@example.invalid/`) is refused: the host is what follows the `@`.
+    static func transportProblem(_ url: String) -> String? {
+        guard let schemeEnd = url.range(of: "://") else { return "is not an absolute http(s) URL" }
+        let scheme = url[..<schemeEnd.lowerBound].asciiLowercased()
+        guard scheme == "https" || scheme == "http" else {
+            return "uses the scheme '\(url[..<schemeEnd.lowerBound].prefix(20))': only https:// (and http:// for loopback) are allowed"
+        }
+        let rest = url[schemeEnd.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        if let at = authority.lastIndex(of: "@") {
+            let realHost = authority[authority.index(after: at)...]
+            return
+                "has user info before '@' (its host is '\(realHost.prefix(100))', not what precedes the '@'): give the URL without user info"
+        }
+        guard let host = host(of: scheme + "://" + authority) else { return "has no valid host" }
+        if scheme == "http" && !isLoopback(host) {
+            return "uses plain http:// for '\(host)': only 127.0.0.1, ::1 and localhost may be reached without TLS"
+        }
+        return nil
+    }
+}
+
+extension ShopEndpoint {
+    /// Checks a bulk result URL with the rule the client downloads by (`https://` anywhere, `http://`
+    /// only on loopback, no user info); the error names the URL without its query string.
+    public static func validateResultURL(_ url: String) throws(ShopifyError) {
+        if let problem = URLParts.transportProblem(url) {
+            throw ShopifyError(code: .insecureBaseURL, message: "the URL \(url.redactedURL.prefix(200)) \(problem)")
+        }
+    }
+}
+
+extension StringProtocol {
+    /// Lower-cases A–Z only: no Unicode case mapping (the Kelvin sign K must not become `k`).
+    func asciiLowercased() -> String {
+        String(String.UnicodeScalarView(unicodeScalars.map { ("A"..."Z").contains($0) ? Unicode.Scalar($0.value + 32)! : $0 }))
     }
 }

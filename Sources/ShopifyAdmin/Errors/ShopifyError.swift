@@ -18,6 +18,8 @@ public struct ShopifyError: Error, Sendable, CustomStringConvertible {
         public static let invalidSecretReference = Code("invalid-secret-reference")
         /// A secret reference names a variable that is unset or empty, or a file that cannot be read.
         public static let missingSecret = Code("missing-secret")
+        /// A secret file that others may read or change, that is not a regular file, or that belongs to another user.
+        public static let unsafeSecretFile = Code("unsafe-secret-file")
 
         // Authentication and permissions.
         /// The shop answered 401 to the access token (after one renewal, for client credentials).

@@ -12,10 +12,12 @@ public struct GraphQLError: Sendable, Hashable, CustomStringConvertible {
         self.code = code
     }
 
+    /// The server's words, escaped (`TerminalText`): they end up in errors printed on a terminal and
+    /// stored in `sync_runs`.
     public var description: String {
-        var text = message
-        if !path.isEmpty { text += " (at \(path.joined(separator: ".")))" }
-        if let code { text += " [\(code)]" }
+        var text = message.visiblyEscaped
+        if !path.isEmpty { text += " (at \(path.joined(separator: ".").visiblyEscaped))" }
+        if let code { text += " [\(code.visiblyEscaped)]" }
         return text
     }
 }

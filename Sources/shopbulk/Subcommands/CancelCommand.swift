@@ -1,5 +1,6 @@
 import ArgumentParser
 import Importer
+import ShopifyAdmin
 
 /// `shopbulk cancel SHOP`: cancel this tool's running operations of a shop.
 struct CancelCommand: AsyncParsableCommand {
@@ -15,7 +16,7 @@ struct CancelCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let context = try Context(database: database, output: output)
+        let context = try Context(database: database, output: output, schema: .requireCurrent)
         let engine = ImportEngine(
             databaseURL: context.connectionString, queriesDirectory: nil, connector: shopify.connector(logger: context.logger),
             progress: ProgressBoard(live: false, logger: context.logger), logger: context.logger)
@@ -25,7 +26,7 @@ struct CancelCommand: AsyncParsableCommand {
         } else if canceled.isEmpty {
             print("No running operations of shopbulk for \(shop).")
         } else {
-            for gid in canceled { print("canceled \(gid)") }
+            for gid in canceled { print("canceled \(gid.visiblyEscaped)") }
         }
     }
 }

@@ -26,6 +26,11 @@ struct DemoCommand: AsyncParsableCommand {
     var orders = 20_000
     @Option(help: "Seed of the simulated shop.")
     var seed: UInt64 = 42
+    @Flag(
+        help:
+            "With --database-url / DATABASE_URL: allow the demo to use that database (it replaces any shop named \"demo\" there, with all its data, and imports simulated data)."
+    )
+    var yes = false
 
     @OptionGroup var queries: QueryOptions
     @OptionGroup var database: DatabaseOptions
@@ -38,6 +43,14 @@ struct DemoCommand: AsyncParsableCommand {
         // The database: a dedicated, fresh database in the embedded cluster unless one is given.
         let url: String
         if let explicit = database.databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"], !explicit.isEmpty {
+            // Not a database the demo made: it may hold a real shop named "demo".
+            guard yes else {
+                let source = database.databaseURL != nil ? "--database-url" : "DATABASE_URL"
+                throw ShopError(
+                    message:
+                        "the demo did not create the database \(PostgresConnection.withoutPassword(explicit)) (from \(source)): it would replace any shop named \"demo\" there, with all its imported data, and import simulated data. Run it with --yes to allow that, or without --database-url / DATABASE_URL to use a fresh database of its own in the embedded cluster."
+                )
+            }
             url = explicit
         } else {
             let local = LocalPostgres(home: database.dataDirectory, logger: logger)
@@ -49,6 +62,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let connection = try PostgresConnection(url)
         try Migrator(directory: try database.migrationsPath(), logger: quiet).apply(on: connection)
+        let printableURL = PostgresConnection.withoutPassword(url)
 
         say("Starting the Shopify simulator (\(customers) customers, \(orders) orders, seed \(seed))…")
         var config = SimulatorConfig(seed: seed, customers: customers, orders: orders)
@@ -60,7 +74,7 @@ struct DemoCommand: AsyncParsableCommand {
         if let old = try shops.find("demo") { try shops.remove(old) }
         _ = try shops.add(
             Shop(name: "demo", storeDomain: sim.shopDomain, authMethod: .token, tokenRef: "env:SHOPBULK_DEMO_TOKEN", apiBase: sim.baseURL))
-        say("Registered shop \"demo\" (\(sim.shopDomain) at \(sim.baseURL)); database \(redact(url)).")
+        say("Registered shop \"demo\" (\(sim.shopDomain) at \(sim.baseURL)); database \(printableURL).")
 
         var configuration = ShopifyAdminClient.Configuration()
         configuration.polling = BulkPollingPolicy(initialInterval: .milliseconds(200), maximumInterval: .seconds(2))
@@ -136,18 +150,14 @@ struct DemoCommand: AsyncParsableCommand {
         print("  top contacts by orders:")
         for row in sample {
             print(
-                "    \(row["full_name"].string ?? "?") <\(row["email"].string ?? "")>: \(row["n"].int ?? 0) orders, \(row["spent"].string ?? "0") \(row["currency"].string ?? "")"
+                "    \((row["full_name"].string ?? "?").visiblyEscaped) <\((row["email"].string ?? "").visiblyEscaped)>: \(row["n"].int ?? 0) orders, \((row["spent"].string ?? "0").visiblyEscaped) \((row["currency"].string ?? "").visiblyEscaped)"
             )
         }
-        print("\nTry: psql \"\(url)\" -c 'SELECT * FROM contacts LIMIT 5'")
+        let passwordNote = printableURL == url ? "" : " (password left out: psql asks for it)"
+        print("\nTry: psql \"\(printableURL)\" -c 'SELECT * FROM contacts LIMIT 5'\(passwordNote)")
     }
 
     func say(_ text: String) {
         if !output.json { print(text) }
-    }
-
-    func redact(_ url: String) -> String {
-        guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://") else { return url }
-        return String(url[..<scheme.upperBound]) + "…" + String(url[at...])
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HTTP
 import Importer
+import ShopifyAdmin
 
 /// `shopbulk download URL --out FILE`: fetch a bulk result file by its signed URL.
 struct DownloadCommand: AsyncParsableCommand {
@@ -14,47 +15,41 @@ struct DownloadCommand: AsyncParsableCommand {
     @Argument(help: "The result URL (https://, or http:// on loopback).")
     var url: String
 
-    @Option(help: "Where to write the file (- for standard output).")
+    @Option(
+        help:
+            "Where to write the file (- for standard output). A new or regular file is written under a temporary name (mode 0600) and renamed when complete; a device or FIFO is written directly."
+    )
     var out: String
 
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        guard
-            url.hasPrefix("https://") || url.hasPrefix("http://127.0.0.1") || url.hasPrefix("http://localhost")
-                || url.hasPrefix("http://[::1]")
-        else {
-            throw ValidationError("the URL must use https:// (http:// only for loopback addresses)")
-        }
+        // The client's own rule for result URLs: https:// anywhere, http:// only on loopback, no user info.
+        do { try ShopEndpoint.validateResultURL(url) } catch { throw ValidationError(error.message) }
     }
 
     func run() async throws {
         let logger = output.makeLogger()
-        let fd = out == "-" ? 1 : open(out, O_CREAT | O_TRUNC | O_WRONLY, 0o644)
-        guard fd >= 0 else { throw ShopError(message: "cannot write \(out): \(String(cString: strerror(errno)))") }
-        defer { if fd != 1 { close(fd) } }
+        let sink = try FileSink(path: out)
         let started = Date()
         let client = HTTPClient(logger: logger)
         let url = self.url
         let result: Result<DownloadSummary, HTTPError> = await runOnThread {
             do throws(HTTPError) {
                 return .success(
-                    try client.download(url: url) { chunk in
-                        var offset = 0
-                        while offset < chunk.count {
-                            let n = write(fd, chunk.baseAddress! + offset, chunk.count - offset)
-                            if n < 0 {
-                                if errno == EINTR { continue }
-                                throw ShopError(message: "writing failed: \(String(cString: strerror(errno)))")
-                            }
-                            offset += n
-                        }
-                    })
+                    try client.download(url: url) { chunk in try sink.write(chunk) })
             } catch {
                 return .failure(error)
             }
         }
-        let summary = try result.get()
+        let summary: DownloadSummary
+        do {
+            summary = try result.get()
+            try sink.commit()
+        } catch {
+            sink.abandon()
+            throw error
+        }
         let seconds = Date().timeIntervalSince(started)
         FileHandle.standardError.write(
             Data(

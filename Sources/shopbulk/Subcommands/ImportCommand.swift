@@ -93,7 +93,7 @@ struct ImportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = try Context(database: database, output: output)
+        let context = try Context(database: database, output: output, schema: .apply)
         var options = ImportOptions()
         options.windowField = windowField
         options.windowDays = windowDays

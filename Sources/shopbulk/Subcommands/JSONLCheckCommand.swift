@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JSONL
+import ShopifyAdmin
 
 /// `shopbulk jsonl`: tools for JSONL files.
 struct JSONLCommand: ParsableCommand {
@@ -77,7 +78,8 @@ struct JSONLCheckCommand: ParsableCommand {
         report("\(parser.linesRead) lines, \(parser.bytesRead) bytes, \(String(format: "%.1f", mbps)) MB/s")
     }
 
+    /// The message on stderr, escaped (`TerminalText`): file names and parser errors may quote the file.
     private func report(_ message: String) {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        FileHandle.standardError.write(Data((TerminalText.escape(message) + "\n").utf8))
     }
 }

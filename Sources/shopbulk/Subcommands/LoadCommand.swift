@@ -42,7 +42,7 @@ struct LoadCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = try Context(database: database, output: output)
+        let context = try Context(database: database, output: output, schema: .apply)
         let queryFile = try QueryFile.resolve(query, queriesDirectory: queries.queriesDirectory)
         let shop = try ShopStore(connection: context.connection).require(shop)
         let ledger = RunLedger(connection: try context.newConnection())

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Importer
+import ShopifyAdmin
 
 /// `shopbulk lookup SHOP --email ADDRESS [--orders N]`: the service-desk context for an e-mail address.
 struct LookupCommand: AsyncParsableCommand {
@@ -32,7 +33,7 @@ struct LookupCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = try Context(database: database, output: output)
+        let context = try Context(database: database, output: output, schema: .requireCurrent)
         let shop = try ShopStore(connection: context.connection).require(shop)
         let result = try ServiceDeskQueries(connection: context.connection).lookup(shop: shop, email: email, orderLimit: orders)
         if result.isEmpty {
@@ -45,26 +46,30 @@ struct LookupCommand: AsyncParsableCommand {
         }
     }
 
+    /// The lookup for a terminal. Every field comes from the shop (storefront customers choose their
+    /// names, addresses and notes), so each is escaped (`TerminalText`): no control character or
+    /// bidi override reaches the terminal, and no value can start a line of its own.
     static func render(_ r: ServiceDeskLookup) -> String {
+        func t(_ text: String) -> String { text.visiblyEscaped }
         var out = ""
         let kind = r.presentedAs == "customer" ? "Customer account" : "Contact"
         if r.people.isEmpty {
-            out += "No \(kind.lowercased()) with e-mail \(r.email) in shop \(r.shop); orders placed with it:\n"
+            out += "No \(kind.lowercased()) with e-mail \(t(r.email)) in shop \(t(r.shop)); orders placed with it:\n"
         }
         for p in r.people {
-            out += "\(kind): \(p.name ?? "(no name)") <\(p.email ?? r.email)>\n"
+            out += "\(kind): \(t(p.name ?? "(no name)")) <\(t(p.email ?? r.email))>\n"
             var facts: [String] = []
-            if let phone = p.phone { facts.append("phone \(phone)") }
-            if let state = p.state { facts.append("state \(state)") }
+            if let phone = p.phone { facts.append("phone \(t(phone))") }
+            if let state = p.state { facts.append("state \(t(state))") }
             if let n = p.numberOfOrders { facts.append("\(n) orders") }
             if let spent = p.amountSpent {
-                facts.append("spent \(spent) \(p.amountSpentCurrency ?? "")".trimmingCharacters(in: .whitespaces))
+                facts.append("spent \(t(spent)) \(t(p.amountSpentCurrency ?? ""))".trimmingCharacters(in: .whitespaces))
             }
             if !facts.isEmpty { out += "  " + facts.joined(separator: ", ") + "\n" }
-            if let address = p.address { out += "  address: \(address)\n" }
-            if !p.tags.isEmpty { out += "  tags: \(p.tags.joined(separator: ", "))\n" }
+            if let address = p.address { out += "  address: \(t(address))\n" }
+            if !p.tags.isEmpty { out += "  tags: \(p.tags.map(t).joined(separator: ", "))\n" }
             if let note = p.note, !note.isEmpty { out += "  note: \(TextTable.clean(note, max: 200))\n" }
-            out += "  Shopify customer \(p.id)\(p.createdAt.map { ", since \(Self.day($0))" } ?? "")\n"
+            out += "  Shopify customer \(p.id)\(p.createdAt.map { ", since \(t(Self.day($0)))" } ?? "")\n"
         }
         out += "\n"
         if r.orderCount == 0 {
@@ -79,7 +84,7 @@ struct LookupCommand: AsyncParsableCommand {
                 o.totalPrice.map { "\($0) \(o.currency ?? "")" }, o.matchedBy,
             ])
             out += "\n" + table.render(indent: "  ")
-            if o.cancelledAt != nil { out += "  cancelled \(o.cancelledAt.map(Self.minute) ?? "")\n" }
+            if o.cancelledAt != nil { out += "  cancelled \(t(o.cancelledAt.map(Self.minute) ?? ""))\n" }
             if o.lineItems.isEmpty {
                 out += "    (no line items imported)\n"
                 continue

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Importer
+import ShopifyAdmin
 
 /// `shopbulk query`: work with query files.
 struct QueryCommand: ParsableCommand {
@@ -154,7 +155,8 @@ struct QueryCheckCommand: ParsableCommand {
                 "file": file?.path ?? self.file, "ok": false, "violations": violations.map(Self.json), "errors": lines,
             ])
         } else {
-            for line in lines { print(line) }
+            // Problems may quote the query file: escaped for the terminal (`TerminalText`).
+            for line in lines { print(TerminalText.escape(line, keepingNewlines: true)) }
         }
         return ExitCode.failure
     }

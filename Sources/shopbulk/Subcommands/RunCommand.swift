@@ -14,7 +14,10 @@ struct RunCommand: AsyncParsableCommand {
     var query: String
     @Option(help: "The shop to run it against.")
     var shop: String
-    @Option(help: "Write the JSONL result to this file.")
+    @Option(
+        help:
+            "Write the JSONL result to this file (- for standard output; written under a temporary name, mode 0600, and renamed when complete; a device or FIFO is written directly)."
+    )
     var out: String?
     @Option(help: "Load the result into this table.")
     var table: String?
@@ -32,7 +35,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = try Context(database: database, output: output)
+        let context = try Context(database: database, output: output, schema: .apply)
         let file = try QueryFile.resolve(query, queriesDirectory: queries.queriesDirectory)
         let progress = ProgressBoard(live: !output.json && isatty(2) == 1, logger: context.logger)
         let engine = ImportEngine(
@@ -57,10 +60,11 @@ struct RunCommand: AsyncParsableCommand {
                 "seconds": report.seconds,
             ])
         } else {
-            let target = out ?? table!
-            print(
+            let target = out == "-" ? "standard output" : out ?? table!
+            let line =
                 "\(file.name) for \(shop): \(report.lines) lines, \(report.bytes) bytes → \(target) (\(report.rows) rows) in \(String(format: "%.1f", report.seconds)) s (run \(report.runID))"
-            )
+            // With --out - the result itself is on standard output.
+            if out == "-" { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Importer
+import ShopifyAdmin
 
 /// `shopbulk shop add|edit|list|enable|disable|remove`: the shop connections stored in the database.
 struct ShopCommand: AsyncParsableCommand {
@@ -73,12 +74,16 @@ struct ShopSettingsOptions: ParsableArguments {
             var s = ShopSettings()
             s.store = store
             s.tokenRef =
-                try tokenEnv.map { v throws(ShopSettingsError) in try ShopSettings.environmentReference(v) }
-                ?? tokenFile.map { p throws(ShopSettingsError) in try ShopSettings.fileReference(p) }
+                try tokenEnv.map { v throws(ShopSettingsError) in try ShopSettings.environmentReference(v, option: "--token-env") }
+                ?? tokenFile.map { p throws(ShopSettingsError) in try ShopSettings.fileReference(p, option: "--token-file") }
             s.clientID = clientID
             s.clientSecretRef =
-                try clientSecretEnv.map { v throws(ShopSettingsError) in try ShopSettings.environmentReference(v) }
-                ?? clientSecretFile.map { p throws(ShopSettingsError) in try ShopSettings.fileReference(p) }
+                try clientSecretEnv.map { v throws(ShopSettingsError) in
+                    try ShopSettings.environmentReference(v, option: "--client-secret-env")
+                }
+                ?? clientSecretFile.map { p throws(ShopSettingsError) in
+                    try ShopSettings.fileReference(p, option: "--client-secret-file")
+                }
             s.importLineItems = lineItems
             s.customersAs = customersAs
             s.apiVersion = apiVersion
@@ -101,7 +106,7 @@ func verifyShop(_ shop: Shop, context: Context, action: String) async throws -> 
     if logger.logLevel >= .info { logger.logLevel = .error }
     do {
         let verification = try await shop.verifyAccess(logger: logger)
-        for warning in verification.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        for warning in verification.warnings { FileHandle.standardError.write(Data("warning: \(warning.visiblyEscaped)\n".utf8)) }
         return verification
     } catch {
         throw ShopError(
@@ -114,8 +119,9 @@ func verifyShop(_ shop: Shop, context: Context, action: String) async throws -> 
 /// A shop as a JSON object: settings and secret references, never secrets.
 func shopJSON(_ shop: Shop) -> [String: Any] {
     [
-        "name": shop.name, "store": shop.storeDomain, "auth_method": shop.authMethod.rawValue, "token_ref": shop.tokenRef as Any,
-        "client_id": shop.clientID as Any, "client_secret_ref": shop.clientSecretRef as Any, "enabled": shop.enabled,
+        "name": shop.name, "store": shop.storeDomain, "auth_method": shop.authMethod.rawValue,
+        "token_ref": shop.tokenRef.map(SecretReference.displayText) as Any, "client_id": shop.clientID as Any,
+        "client_secret_ref": shop.clientSecretRef.map(SecretReference.displayText) as Any, "enabled": shop.enabled,
         "import_line_items": shop.importLineItems, "customers_as": shop.customersAs.rawValue, "api_version": shop.apiVersion,
         "api_base": shop.apiBase as Any,
     ]
@@ -158,7 +164,7 @@ extension ShopCommand {
             var s = try settings.settings()
             s.enabled = !disabled
             let shop = try usage { try s.makeShop(name: name) }
-            let context = try Context(database: database, output: output)
+            let context = try Context(database: database, output: output, schema: .requireCurrent)
             let store = ShopStore(connection: context.connection)
             if try store.find(name) != nil {
                 throw ShopError(message: "a shop named '\(name)' already exists; change it with `shopbulk shop edit \(name)`")
@@ -176,7 +182,7 @@ extension ShopCommand {
             print("Added shop '\(saved.name)': \(saved.storeDomain), \(saved.authSummary)\(saved.enabled ? "" : ", disabled").")
             if let verification {
                 print(
-                    "Connection verified (\(verification.endpoint)); scopes: \(verification.grantedScopes.sorted().joined(separator: ", "))."
+                    "Connection verified (\(verification.endpoint)); scopes: \(verification.grantedScopes.sorted().joined(separator: ", ").visiblyEscaped)."
                 )
             } else {
                 print("Not verified (--no-verify).")
@@ -225,7 +231,7 @@ extension ShopCommand {
 
         func run() async throws {
             let changes = try changes()
-            let context = try Context(database: database, output: output)
+            let context = try Context(database: database, output: output, schema: .requireCurrent)
             let store = ShopStore(connection: context.connection)
             let current = try store.require(name)
             let updated = try usage { try changes.applied(to: current) }
@@ -254,7 +260,7 @@ extension ShopCommand {
                 return
             }
             print("Changed shop '\(name)':")
-            for d in differences { print("  \(d.field): \(d.old) → \(d.new)") }
+            for d in differences { print("  \(d.field): \(d.old.visiblyEscaped) → \(d.new.visiblyEscaped)") }
             if let verification { print("Connection verified (\(verification.endpoint)).") }
         }
 
@@ -280,7 +286,7 @@ extension ShopCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let context = try Context(database: database, output: output)
+            let context = try Context(database: database, output: output, schema: .requireCurrent)
             let shops = try ShopStore(connection: context.connection).all()
             if output.json {
                 printJSON(shops.map(shopJSON))
@@ -322,7 +328,7 @@ extension ShopCommand {
     }
 
     static func setEnabled(_ name: String, _ enabled: Bool, database: DatabaseOptions, output: OutputOptions) throws {
-        let context = try Context(database: database, output: output)
+        let context = try Context(database: database, output: output, schema: .requireCurrent)
         let store = ShopStore(connection: context.connection)
         let shop = try store.require(name)
         let changed = try store.setEnabled(shop, enabled)
@@ -353,7 +359,7 @@ extension ShopCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let context = try Context(database: database, output: output)
+            let context = try Context(database: database, output: output, schema: .requireCurrent)
             let store = ShopStore(connection: context.connection)
             let shop = try store.require(name)
             let counts = try store.dataCounts(shop)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Importer
+import ShopifyAdmin
 
 /// `shopbulk status [SHOP]`: runs, operations in flight, high-water marks and last errors per shop.
 struct StatusCommand: AsyncParsableCommand {
@@ -23,7 +24,7 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = try Context(database: database, output: output)
+        let context = try Context(database: database, output: output, schema: .requireCurrent)
         let store = ShopStore(connection: context.connection)
         let shops = try shop.map { [try store.require($0)] } ?? store.all()
         let statuses = try ServiceDeskQueries(connection: context.connection).status(of: shops, runLimit: runs)
@@ -38,10 +39,13 @@ struct StatusCommand: AsyncParsableCommand {
         print(statuses.map(Self.render).joined(separator: "\n"), terminator: "")
     }
 
+    /// The status for a terminal; stored text (error messages from Shopify or a result host above
+    /// all) is escaped (`TerminalText`), in tables and lines alike.
     static func render(_ s: ShopStatus) -> String {
-        var out = "\(s.shop)  \(s.storeDomain)  \(s.enabled ? "enabled" : "DISABLED")  API \(s.apiVersion)"
-        out += "  line items \(s.importLineItems ? "on" : "off")  customers as \(s.customersAs)"
-        if let base = s.apiBase { out += "  via \(base)" }
+        func t(_ text: String) -> String { text.visiblyEscaped }
+        var out = "\(t(s.shop))  \(t(s.storeDomain))  \(s.enabled ? "enabled" : "DISABLED")  API \(t(s.apiVersion))"
+        out += "  line items \(s.importLineItems ? "on" : "off")  customers as \(t(s.customersAs))"
+        if let base = s.apiBase { out += "  via \(t(base))" }
         out += "\n"
         if s.inFlight.isEmpty {
             out += "  In flight: none\n"
@@ -71,8 +75,8 @@ struct StatusCommand: AsyncParsableCommand {
             out += "  Last errors:\n"
             for r in s.lastErrors {
                 let message = TextTable.clean(r.errorMessage ?? "", max: 300)
-                out += "    run \(r.id) (\(r.kind) \(r.resource), \(r.status), \(HumanFormat.age(seconds: r.ageSeconds)) ago): "
-                out += [r.errorCode, message.isEmpty ? nil : message].compactMap { $0 }.joined(separator: ": ") + "\n"
+                out += "    run \(r.id) (\(t(r.kind)) \(t(r.resource)), \(t(r.status)), \(HumanFormat.age(seconds: r.ageSeconds)) ago): "
+                out += [r.errorCode.map(t), message.isEmpty ? nil : message].compactMap { $0 }.joined(separator: ": ") + "\n"
             }
         }
         return out

@@ -160,3 +160,33 @@ extension SchemaValidationTests {
         #expect(c?.nodeType == "FulfillmentOrder" && c?.derivedType == false)
     }
 }
+
+extension SchemaValidationTests {
+    @Test(
+        "every operation the client sends is valid, and not deprecated, in the schema of each version that uses it",
+        arguments: SharedAdminSchemas.versions)
+    func clientOperations(version: String) throws {
+        let schema = try sharedSchema(version)
+        let operations = AdminOperations.all(try APIVersion(version))
+        #expect(operations.count == 8)
+        for op in operations {
+            #expect(schema.diagnose(op.text) == [], "\(op.name) on \(version)")
+        }
+    }
+
+    @Test("the version switch matters: 2026-01's poll and list do not exist in 2025-07, 2025-07's still work in 2026-01")
+    func clientOperationsNeedTheirVersion() throws {
+        let old = try sharedSchema("2025-07")
+        let new = try APIVersion("2026-01")
+        let poll = old.diagnose(AdminOperations.poll(new).query)
+        #expect(poll.count == 1)
+        #expect(poll.first?.message.contains("Cannot query field \"bulkOperation\" on type \"QueryRoot\"") == true)
+        #expect(!old.diagnose(AdminOperations.list(new)).isEmpty)
+        // groupObjects exists in 2025-07, not before: the pre-2025-07 mutation is valid everywhere.
+        let before = try APIVersion("2025-04")
+        #expect(old.diagnose(AdminOperations.submit(before)) == [])
+        // currentBulkOperation is deprecated in 2026-01: the client does not use it there.
+        let current = try sharedSchema("2026-01").diagnose(AdminOperations.list(try APIVersion("2025-07")))
+        #expect(current.count == 1 && current.first?.isDeprecation == true)
+    }
+}

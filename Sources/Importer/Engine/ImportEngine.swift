@@ -240,9 +240,7 @@ final class RunContext: @unchecked Sendable {
     /// The oldest record's timestamp (a cheap normal query), for the first window of a full import.
     func historyStart(resource: String, field: String) async throws -> Date? {
         if let since = options.since { return since }
-        let sortKey = field == "updated_at" ? "UPDATED_AT" : "CREATED_AT"
-        let key = field == "updated_at" ? "updatedAt" : "createdAt"
-        let text = "{ \(resource)(first: 1, sortKey: \(sortKey)) { edges { node { \(key) } } } }"
+        let (text, key) = AdminOperations.oldestRecord(resource: resource, field: field)
         // An error here must stop the import: guessing a start would silently skip history.
         let response = try await client.graphQL(query: text, estimatedCost: 2)
         guard let value = response.data?[resource]?["edges"]?.array?.first?["node"]?[key]?.string else { return nil }

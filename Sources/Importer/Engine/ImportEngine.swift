@@ -131,8 +131,11 @@ final class RunContext: @unchecked Sendable {
         self.client = client
         self.options = options
         var queries: [String: QueryFile] = [:]
+        let schemas = SchemaStore(connection: try engine.connect())
         for resource in options.resources {
-            queries[resource] = try QueryFile.resolve(resource, queriesDirectory: engine.queriesDirectory)
+            var q = try QueryFile.resolve(resource, queriesDirectory: engine.queriesDirectory)
+            try SchemaGate.check(&q, shop: shop, store: schemas, logger: engine.logger)  // before any request
+            queries[resource] = q
         }
         self.queries = queries
     }

@@ -29,6 +29,8 @@ extension ImportEngine {
         let started = Date()
         let connection = try connect()
         let shop = try ShopStore(connection: connection).require(name)
+        var query = query
+        try SchemaGate.check(&query, shop: shop, store: SchemaStore(connection: connection), logger: logger)  // before any request
         let client = try connector.client(for: shop)
         let prepared = try query.prepare(window: nil, variables: variables)
         if case .table(let table) = destination {

@@ -43,8 +43,9 @@ struct LoadCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try Context(database: database, output: output)
-        let queryFile = try QueryFile.resolve(query, queriesDirectory: queries.queriesDirectory)
+        var queryFile = try QueryFile.resolve(query, queriesDirectory: queries.queriesDirectory)
         let shop = try ShopStore(connection: context.connection).require(shop)
+        try SchemaGate.check(&queryFile, shop: shop, store: SchemaStore(connection: context.connection), logger: context.logger)
         let ledger = RunLedger(connection: try context.newConnection())
         let root = queryFile.mapping.sections.first { $0.parentType == nil }?.table ?? queryFile.name
         let runID = try ledger.create(

@@ -13,7 +13,7 @@ public final class AdminAPISchema: @unchecked Sendable {
     public let label: String
     /// Lower-case hex SHA-256 of the SDL text.
     public let hash: String
-    /// Number of named types (introspection types excluded).
+    /// Number of named types (introspection types and the five built-in scalars excluded).
     public let typeCount: Int
     let schema: GraphQLSchema
 
@@ -21,7 +21,8 @@ public final class AdminAPISchema: @unchecked Sendable {
         self.label = label
         self.hash = hash
         self.schema = schema
-        self.typeCount = schema.typeMap.keys.filter { !$0.hasPrefix("__") }.count
+        let builtIn: Set<String> = ["String", "Int", "Float", "Boolean", "ID"]
+        self.typeCount = schema.typeMap.keys.filter { !$0.hasPrefix("__") && !builtIn.contains($0) }.count
     }
 
     // MARK: building, once per process

@@ -197,6 +197,8 @@ final class BulkRunner: @unchecked Sendable {
         emit(root: parent == nil)
         for n in p.connections {
             switch n.field.name {
+            case "metafields":
+                emitMetafields(c.metafields, n, rw, parent: c.gid)
             case "addressesV2":
                 for a in c.addresses {
                     writer.reset()
@@ -224,12 +226,35 @@ final class BulkRunner: @unchecked Sendable {
         writer.reset()
         rw.writeOrder(p.fields, o, &writer, parentId: parent)
         emit(root: parent == nil)
-        for n in p.connections where n.field.name == "lineItems" {
-            for li in o.lineItems {
-                writer.reset()
-                rw.writeLineItem(n.plan.fields, li, &writer, parentId: o.gid)
-                emit(root: false)
+        for n in p.connections {
+            switch n.field.name {
+            case "lineItems":
+                for li in o.lineItems {
+                    writer.reset()
+                    rw.writeLineItem(n.plan.fields, li, &writer, parentId: o.gid)
+                    emit(root: false)
+                }
+            case "discountApplications":
+                // No id: the lines carry only __parentId.
+                for d in o.discountApplications {
+                    writer.reset()
+                    rw.writeDiscountApplication(n.plan.fields(for: d.typename), d, &writer, parentId: o.gid)
+                    emit(root: false)
+                }
+            case "metafields":
+                emitMetafields(o.metafields, n, rw, parent: o.gid)
+            default:
+                break  // a connection the simulator does not model has no nodes
             }
+        }
+    }
+
+    private func emitMetafields(_ all: [SimMetafield], _ n: BulkNodePlan.Nested, _ rw: RecordWriter, parent: String) {
+        let selected = MetafieldSelection.many(all, namespace: n.field.arg("namespace")?.string, keys: n.field.arg("keys")?.stringList)
+        for m in selected {
+            writer.reset()
+            rw.writeMetafield(n.plan.fields, m, &writer, parentId: parent)
+            emit(root: false)
         }
     }
 

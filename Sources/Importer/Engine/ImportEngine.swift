@@ -131,9 +131,10 @@ final class RunContext: @unchecked Sendable {
         self.client = client
         self.options = options
         var queries: [String: QueryFile] = [:]
-        let schemas = SchemaStore(connection: try engine.connect())
+        let connection = try engine.connect()
+        let schemas = SchemaStore(connection: connection)
         for resource in options.resources {
-            var q = try QueryFile.resolve(resource, queriesDirectory: engine.queriesDirectory)
+            var q = try ShopQueryFiles(connection: connection).resolve(resource, shop: shop, queriesDirectory: engine.queriesDirectory)
             try SchemaGate.check(&q, shop: shop, store: schemas, logger: engine.logger)  // before any request
             queries[resource] = q
         }
@@ -718,7 +719,6 @@ final class LockedDate: @unchecked Sendable {
         lock.unlock()
     }
 }
-
 
 /// The ledger, handed to a progress callback that runs on the same task (never concurrently).
 struct UncheckedLedger: @unchecked Sendable {

@@ -32,7 +32,8 @@ let package = Package(
         ),
 
         // Wrappers and core libraries.
-        .target(name: "HTTP", dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Blocking"),
+        .target(name: "HTTP", dependencies: ["CCurl", "Blocking", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
         .target(name: "JSONL"),
         .target(
@@ -46,7 +47,7 @@ let package = Package(
         .target(
             name: "Importer",
             dependencies: [
-                "HTTP", "Postgres", "JSONL", "ShopifyAdmin", "Migrations",
+                "Blocking", "HTTP", "Postgres", "JSONL", "ShopifyAdmin", "Migrations",
                 .product(name: "GraphQL", package: "GraphQL"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -101,7 +102,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ImporterTests",
-            dependencies: ["Importer", "ShopifySimulator", "Postgres", "TestSupport"]
+            dependencies: ["Importer", "ShopifySimulator", "Postgres", "Migrations", "Blocking", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

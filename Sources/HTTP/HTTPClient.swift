@@ -1,12 +1,13 @@
 internal import CCurl
+import Blocking
 import Logging
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// An HTTP client on libcurl. Each call is blocking; the `async` variants run the transfer on a thread of
-/// its own so that callers on the cooperative pool never block it.
+/// An HTTP client on libcurl. Each call is blocking; the `async` variants run the transfer on the shared
+/// `BlockingPool` so that callers on the cooperative pool never block it.
 public struct HTTPClient: Sendable {
     public var logger: Logger
     /// Largest response body `execute` collects in memory.
@@ -144,33 +145,7 @@ extension Duration {
     }
 }
 
-/// Runs blocking work on a new thread and resumes the caller when it is done.
+/// Runs blocking work on the process's fixed blocking pool and resumes the caller when it is done.
 public func runOnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
-        let box = ThreadWork(work: { continuation.resume(returning: work()) })
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        pthread_attr_setstacksize(&attributes, 4 << 20)
-        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        var thread = pthread_t()
-        let opaque = Unmanaged.passRetained(box).toOpaque()
-        let rc = pthread_create(
-            &thread, &attributes,
-            { raw in
-                let box = Unmanaged<ThreadWork>.fromOpaque(raw!).takeRetainedValue()
-                box.work()
-                return nil
-            }, opaque)
-        pthread_attr_destroy(&attributes)
-        if rc != 0 {
-            // No thread could be made: run the work here rather than lose it.
-            Unmanaged<ThreadWork>.fromOpaque(opaque).release()
-            continuation.resume(returning: work())
-        }
-    }
-}
-
-private final class ThreadWork: @unchecked Sendable {
-    let work: () -> Void
-    init(work: @escaping () -> Void) { self.work = work }
+    await BlockingPool.shared.run(work)
 }

@@ -250,6 +250,17 @@ extension PostgresConnection {
         return result.first?["taken"].bool ?? false
     }
 
+    /// Whether this session holds the session-level advisory lock `key` (checked in `pg_locks`; an
+    /// error when the connection is gone).
+    public func holdsAdvisoryLock(_ key: Int64) throws(PostgresError) -> Bool {
+        let result = try query(
+            """
+            SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND objsubid = 1
+                           AND classid::bigint = (($1::bigint >> 32) & 4294967295) AND objid::bigint = ($1::bigint & 4294967295)) AS held
+            """, [key], name: "check advisory lock")
+        return result.first?["held"].bool ?? false
+    }
+
     /// Releases a session-level advisory lock taken with `tryAdvisoryLock`.
     public func advisoryUnlock(_ key: Int64) throws(PostgresError) {
         try query("SELECT pg_advisory_unlock($1)", [key], name: "release advisory lock")

@@ -7,7 +7,12 @@ import Foundation
 
 /// One connection to PostgreSQL through libpq. Blocking; use it from one thread at a time.
 public final class PostgresConnection {
-    let conn: OpaquePointer
+    private var handle: OpaquePointer?
+    /// The libpq handle; using a closed connection is a programming error, stopped here.
+    var conn: OpaquePointer {
+        guard let handle else { preconditionFailure("PostgresConnection to \(endpoint) used after close()") }
+        return handle
+    }
     /// Where the connection goes, without the password: for messages.
     public let endpoint: String
     private var transactionDepth = 0
@@ -30,13 +35,24 @@ public final class PostgresConnection {
                     "cannot connect to PostgreSQL at \(described): \(reason). Check that the server is running and reachable, and the host, port, user and password in --database-url / DATABASE_URL."
             )
         }
-        self.conn = conn
+        self.handle = conn
         self.endpoint = described
         PQsetNoticeProcessor(conn, { _, _ in }, nil)  // NOTICEs ("already exists, skipping") are not errors
         try execute("SET client_encoding = 'UTF8'", name: "set client encoding")
     }
 
-    deinit { PQfinish(conn) }
+    deinit { close() }
+
+    /// Ends the session with the server now (idempotent). Every owner closes its connection when its
+    /// work ends, on errors too, rather than waiting for the last reference to go.
+    public func close() {
+        guard let handle else { return }
+        self.handle = nil
+        PQfinish(handle)
+    }
+
+    /// Whether `close()` was called.
+    public var isClosed: Bool { handle == nil }
 
     /// Runs one statement with parameters `$1…$n` (text format) and returns all its rows.
     /// `name` identifies the statement in errors; parameter values never appear there.
@@ -80,7 +96,7 @@ public final class PostgresConnection {
     }
 
     /// Whether the server is still there.
-    public var isAlive: Bool { PQstatus(conn) == CONNECTION_OK }
+    public var isAlive: Bool { handle.map { PQstatus($0) == CONNECTION_OK } ?? false }
 
     /// Turns a libpq result into rows or a `PostgresError`; always frees it.
     func consume(_ result: OpaquePointer?, name: String?) throws(PostgresError) -> PostgresResult {

@@ -194,11 +194,13 @@ struct EngineTests {
         for _ in 0..<200 where try h.count("SELECT count(*) FROM sync_runs") == 0 {
             try await Task.sleep(for: .milliseconds(50))
         }
-        await #expect(throws: ShopError.self) {
+        #expect(try h.count("SELECT count(*) FROM sync_runs") > 0, "the first import never started")
+        let error = await #expect(throws: ImportError.self) {
             var options = EngineHarness.fastOptions
             options.resources = ["customers"]
             _ = try await h.full(options)
         }
+        #expect(error?.code == "LOCKED")
         _ = try await first.value
     }
 }

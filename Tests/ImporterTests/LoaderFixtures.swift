@@ -30,7 +30,7 @@ final class LoaderHarness: @unchecked Sendable {
         let q = query ?? orders
         let ledger = RunLedger(connection: try db.connect())
         let runID = try ledger.create(
-            .init(shopID: shop.id, kind: "load", resource: "orders", queryName: q.name, queryHash: q.hash, status: "loading"))
+            .init(shopID: shop.id, kind: "load", resource: "orders", queryName: q.name, queryHash: q.hash, status: .loading))
         let loader = try BulkLoader(
             connection: connection, mapping: q.mapping, queryFile: q.path, shopID: shop.id, runID: runID, source: "test.jsonl",
             options: options)

@@ -18,9 +18,8 @@ struct StatusTests {
         let running = try ledger.create(
             .init(
                 shopID: h.shop.id, kind: "full", resource: "orders", queryName: "orders", queryHash: "abc", windowField: "created_at",
-                windowStart: "2025-01-01T00:00:00Z", windowEnd: "2025-02-01T00:00:00Z", status: "running"))
-        try ledger.update(
-            running, ["operation_gid": "gid://shopify/BulkOperation/77", "shopify_status": "RUNNING", "object_count": Int64(1234)])
+                windowStart: "2025-01-01T00:00:00Z", windowEnd: "2025-02-01T00:00:00Z", status: .running))
+        try ledger.record(running, .init(operationGID: "gid://shopify/BulkOperation/77", shopifyStatus: "RUNNING", objectCount: 1234))
         let failed = try ledger.create(
             .init(shopID: h.shop.id, kind: "delta", resource: "customers", queryName: "customers", queryHash: "def"))
         try ledger.fail(failed, code: "TIMEOUT", message: "the bulk operation timed out; the window is split and retried")

@@ -55,6 +55,9 @@ final class IDCollector: @unchecked Sendable {
         guard let connection else { return 0 }
         do {
             try connection.execute("CREATE INDEX ON sb_seen_ids (id)", name: "index ids")
+            // Temporary tables get no statistics from autovacuum: without them the anti-join below may
+            // be planned as a scan of the ids per row.
+            try connection.execute("ANALYZE sb_seen_ids", name: "analyze ids")
             let marked = try connection.query(
                 """
                 UPDATE \(quoteIdent(table)) t SET deleted_at = now()
@@ -72,10 +75,18 @@ final class IDCollector: @unchecked Sendable {
                 "UPDATE sync_runs SET status = 'loaded', rows_loaded = $2, loaded_at = now(), updated_at = now() WHERE id = $1",
                 [runID, marked], name: "record reconcile")
             try connection.execute("COMMIT", name: "commit reconcile")
+            self.connection = nil
             return marked
         } catch {
-            _ = try? connection.execute("ROLLBACK", name: "roll back reconcile")
+            abort()
             throw error
         }
+    }
+
+    /// Rolls back what was collected (idempotent).
+    func abort() {
+        guard let connection else { return }
+        _ = try? connection.execute("ROLLBACK", name: "roll back reconcile")
+        self.connection = nil
     }
 }

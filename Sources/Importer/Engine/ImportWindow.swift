@@ -41,4 +41,13 @@ enum Timestamp {
     static func fromEpoch(_ text: String?) -> Date? {
         text.flatMap(Double.init).map { Date(timeIntervalSince1970: $0) }
     }
+
+    /// Parses Shopify's ISO 8601 date-times, with or without fractional seconds.
+    static func parseISO(_ text: String) -> Date? {
+        let plain = ISO8601DateFormatter()
+        if let date = plain.date(from: text) { return date }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return fractional.date(from: text)
+    }
 }

@@ -54,7 +54,7 @@ public final class ProgressBoard: @unchecked Sendable {
         if entries[id] == nil { order.append(id) }
         let before = entry.status
         change(&entry)
-        if ["loaded", "failed", "canceled", "superseded", "empty"].contains(entry.status), entry.finished == nil {
+        if RunStatus(rawValue: entry.status)?.isTerminal == true, entry.finished == nil {
             entry.finished = Date()
         }
         entries[id] = entry

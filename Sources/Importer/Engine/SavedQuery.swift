@@ -22,16 +22,12 @@ public struct SavedQueryReport: Sendable {
 }
 
 extension ImportEngine {
-    /// Runs any bulk-valid query file for a shop, into a JSONL file or a generic table.
+    /// Runs any bulk-valid query file for a shop, into a JSONL file or a generic table. The output is
+    /// opened (file) or checked (table name) before anything is submitted.
     public func runSaved(_ query: QueryFile, shop name: String, into destination: SavedQueryDestination, variables: [String: String] = [:])
         async throws -> SavedQueryReport
     {
         let started = Date()
-        let connection = try connect()
-        let shop = try ShopStore(connection: connection).require(name)
-        var query = query
-        try SchemaGate.check(&query, shop: shop, store: SchemaStore(connection: connection), logger: logger)  // before any request
-        let client = try connector.client(for: shop)
         let prepared = try query.prepare(window: nil, variables: variables)
         if case .table(let table) = destination {
             guard Mapping.isIdentifier(table) else {
@@ -45,58 +41,66 @@ extension ImportEngine {
                 throw ShopError(message: "'\(table)' is one of shopbulk's own tables; choose another name for the saved query's table")
             }
         }
-        let ledger = RunLedger(connection: connection)
-        let runID = try ledger.create(
-            .init(
-                shopID: shop.id, kind: "saved", resource: prepared.rootField, queryName: query.name, queryHash: query.hash,
-                status: "submitting"))
-        do {
-            progress.update(runID, label: "\(shop.name) \(query.name)") { $0.status = "submitting" }
-            let operation = try await client.submitBulkQuery(query: prepared.text, groupObjects: false, queryName: query.path)
-            try ledger.update(runID, ["status": "submitted", "operation_gid": operation.id, "submitted_at": Timestamp.text(started)])
-            let done = try await client.waitForCompletion(id: operation.id) { [progress] op in
+        var fileSink: FileSink?
+        if case .file(let path) = destination { fileSink = try FileSink(path: path) }
+        return try await withSession("run \(name)") { session in
+            let shop = try await session.run { try ShopStore(connection: $0).require(name) }
+            // Checked against the shop's API version and cached schema before any request.
+            let logger = self.logger
+            let query = try await session.run { connection in
+                var checked = query
+                try SchemaGate.check(&checked, shop: shop, store: SchemaStore(connection: connection), logger: logger)
+                return checked
+            }
+            let client = try connector.client(for: shop)
+            let shopID = shop.id
+            let runID = try await session.ledger {
+                try $0.create(
+                    .init(shopID: shopID, kind: "saved", resource: prepared.rootField, queryName: query.name, queryHash: query.hash))
+            }
+            defer { progress.finish() }
+            progress.update(runID, label: "\(shop.name) \(query.name)") { $0.status = RunStatus.planned.rawValue }
+            let job = BulkJob(runID: runID, shopID: shopID, client: client, session: session, progress: progress, logger: logger)
+            do {
+                let operation = try await job.submit(prepared.text, queryName: query.path)
+                let done = try await job.poll(operation, submittedAt: started)
+                var result = SinkResult()
+                var bytes: Int64 = 0
+                switch destination {
+                case .file:
+                    let sink = FileResultSink(fileSink!)
+                    if let url = done.url {
+                        (result, bytes) = try await job.deliver(url: url, fileSize: done.fileSize, into: sink)
+                    } else {
+                        result = try sink.commit()
+                    }
+                    result.rows = ["file": result.lines]
+                case .table(let table):
+                    (result, bytes) = try await withSession("run \(name) load") { load in
+                        let sink = TableSink(table: table, connection: load.unsafeConnection.connection, shopID: shopID, runID: runID)
+                        guard let url = done.url else { return (SinkResult(rows: [table: 0]), 0) }
+                        return try await job.deliver(url: url, fileSize: done.fileSize, into: sink)
+                    }
+                }
+                let rows = result.rowsLoaded
+                let downloaded = bytes
+                try await session.ledger {
+                    try $0.record(runID, .init(status: .loaded, bytesDownloaded: downloaded, rowsLoaded: Int64(rows), loadedAt: Date()))
+                }
                 progress.update(runID, label: "") {
-                    $0.status = op.status.rawValue.lowercased()
-                    $0.objects = op.objectCount
-                    $0.fileSize = op.fileSize
+                    $0.status = RunStatus.loaded.rawValue
+                    $0.rows = rows
+                    $0.bytes = downloaded
                 }
+                return SavedQueryReport(
+                    runID: runID, operation: operation, lines: result.lines, bytes: bytes, rows: rows,
+                    seconds: Date().timeIntervalSince(started))
+            } catch {
+                let code = RunContext.errorCode(error)
+                let message = "\(error)"
+                try? await session.ledger { try $0.fail(runID, code: code, message: message) }
+                throw error
             }
-            try ledger.update(
-                runID, ["status": "downloading", "result_url": done.url, "object_count": done.objectCount, "file_size": done.fileSize])
-            var lines = 0
-            var bytes: Int64 = 0
-            var rows = 0
-            switch destination {
-            case .file(let path):
-                let sink = try FileSink(path: path)
-                if let url = done.url {
-                    let summary = try await client.download(url: url, fileSize: done.fileSize) { chunk in try sink.write(chunk) }
-                    bytes = summary.bytesDelivered
-                }
-                lines = try sink.close()
-                rows = lines
-            case .table(let table):
-                let loadConnection = try connect()
-                let loader = GenericTableLoader(table: table)
-                try loader.begin(on: loadConnection)
-                if let url = done.url {
-                    let summary = try await client.download(url: url, fileSize: done.fileSize) { chunk in try loader.feed(chunk) }
-                    bytes = summary.bytesDelivered
-                }
-                (lines, rows) = try loader.finish(shopID: shop.id, runID: runID)
-            }
-            try ledger.update(
-                runID, ["status": "loaded", "rows_loaded": rows, "bytes_downloaded": bytes, "loaded_at": Timestamp.text(Date())])
-            progress.update(runID, label: "") {
-                $0.status = "loaded"
-                $0.rows = rows
-                $0.bytes = bytes
-            }
-            return SavedQueryReport(
-                runID: runID, operation: operation.id, lines: lines, bytes: bytes, rows: rows, seconds: Date().timeIntervalSince(started))
-        } catch {
-            try? ledger.fail(runID, code: (error as? ShopifyError)?.code.rawValue, message: "\(error)")
-            throw error
         }
     }
 }
@@ -232,10 +236,18 @@ final class GenericTableLoader: @unchecked Sendable {
                 """, [shopID, runID], name: "upsert saved-query rows"
             ).affectedRows
             try connection.execute("COMMIT", name: "commit saved-query load")
+            self.connection = nil
             return (lines, rows)
         } catch {
-            _ = try? connection.execute("ROLLBACK", name: "roll back saved-query load")
+            abort()
             throw error
         }
+    }
+
+    /// Rolls back what was staged (idempotent).
+    func abort() {
+        guard let connection else { return }
+        _ = try? connection.execute("ROLLBACK", name: "roll back saved-query load")
+        self.connection = nil
     }
 }

@@ -36,10 +36,30 @@ public struct LoadOptions: Sendable {
     /// sets marks itself for full imports (their snapshot time); a file loaded by hand says nothing
     /// about changes that are not in it, so `shopbulk load` leaves the mark alone unless asked.
     public var advanceHighWater: Bool = true
+    /// Records the plan of every merge statement (`EXPLAIN`), for tests that check plans.
+    public var planRecorder: PlanRecorder?
     public init(maxRejects: Int = 0, removeMissingChildren: Bool = true, advanceHighWater: Bool = true) {
         self.maxRejects = maxRejects
         self.removeMissingChildren = removeMissingChildren
         self.advanceHighWater = advanceHighWater
+    }
+}
+
+/// Collects `EXPLAIN (FORMAT JSON)` output of a load's merge statements.
+public final class PlanRecorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var recorded: [(name: String, plan: String)] = []
+    public init() {}
+    func record(name: String, plan: String) {
+        lock.lock()
+        recorded.append((name, plan))
+        lock.unlock()
+    }
+    /// Statement name and JSON plan, in the order they ran.
+    public var plans: [(name: String, plan: String)] {
+        lock.lock()
+        defer { lock.unlock() }
+        return recorded
     }
 }
 
@@ -67,6 +87,16 @@ public final class BulkLoader {
     private var started = ContinuousClock.now
     private var inTransaction = false
     private var done = false
+
+    /// Runs one statement of the merge; with `LoadOptions.planRecorder` set, records its plan first.
+    @discardableResult
+    private func mergeStatement(_ sql: String, _ parameters: [any PostgresBindable], name: String) throws(PostgresError) -> PostgresResult {
+        if let recorder = options.planRecorder {
+            let plan = try connection.query("EXPLAIN (FORMAT JSON) " + sql, parameters, name: "explain \(name)")
+            recorder.record(name: name, plan: plan.first?[0].string ?? "")
+        }
+        return try connection.query(sql, parameters, name: name)
+    }
 
     /// Resolves `mapping` against the database (errors name the query file and line).
     public init(
@@ -128,7 +158,9 @@ public final class BulkLoader {
             current.removeAll()
             try pipeline?.close()
             pipeline = nil
+            try prepareStaging()
             var summary = try merge()
+            Failpoint.hit("merge.before-commit")
             try connection.execute("COMMIT", name: "commit load")
             inTransaction = false
             done = true
@@ -227,7 +259,7 @@ public final class BulkLoader {
             guard let parentType = section.parentType, let parentColumn = section.parentColumn,
                 let parent = plan.sections.first(where: { $0.type == parentType })
             else { continue }
-            let moved = try connection.query(
+            let moved = try mergeStatement(
                 """
                 WITH orphans AS (
                     DELETE FROM \(section.stagingTable) s
@@ -263,22 +295,28 @@ public final class BulkLoader {
                 // file's parents came from this file: nothing can have vanished.
                 if emptyForShop.contains(section.table) { continue }
                 // Only parents whose stored row is the version in this file (a stale file must not
-                // remove children a newer version has).
+                // remove children a newer version has), materialised with an index and statistics so
+                // that the DELETE below probes indexes whatever the target tables' statistics say.
                 let current =
                     parent.hasUpdatedAt
                     ? "SELECT p.id FROM \(parent.stagingTable) p JOIN \(quoteIdent(parent.table)) t ON t.shop_id = $1 AND t.id = p.id AND t.updated_at IS NOT DISTINCT FROM p.updated_at"
-                    : "SELECT id FROM \(parent.stagingTable)"
-                let removed = try connection.query(
+                    : "SELECT id FROM \(parent.stagingTable) WHERE $1::bigint IS NOT NULL"
+                let parents = "sb_current_\(section.index)"
+                try connection.execute(
+                    "CREATE TEMP TABLE \(parents) (id bigint) ON COMMIT DROP", name: "create current parents of \(section.type)")
+                try mergeStatement("INSERT INTO \(parents) \(current)", [shop], name: "collect current parents of \(section.type)")
+                try connection.execute("CREATE INDEX ON \(parents) (id)", name: "index current parents of \(section.type)")
+                try connection.execute("ANALYZE \(parents)", name: "analyze current parents of \(section.type)")
+                let removed = try mergeStatement(
                     """
-                    DELETE FROM \(quoteIdent(section.table)) c
-                    WHERE c.shop_id = $1
-                      AND c.\(quoteIdent(parentColumn)) IN (\(current))
+                    DELETE FROM \(quoteIdent(section.table)) c USING \(parents) p
+                    WHERE c.shop_id = $1 AND c.\(quoteIdent(parentColumn)) = p.id
                       AND NOT EXISTS (SELECT 1 FROM \(section.stagingTable) s WHERE s.id = c.id)
                     """, [shop], name: "remove vanished \(section.type) rows")
                 if removed.affectedRows > 0 { summary.removedChildren[section.table] = removed.affectedRows }
             }
         }
-        let other = try connection.query(
+        let other = try mergeStatement(
             """
             INSERT INTO bulk_records (shop_id, gid, type, parent_gid, data, run_id)
             SELECT DISTINCT ON (gid) $1, gid, coalesce(type, 'unknown'), parent_gid, data, $2::bigint
@@ -322,6 +360,33 @@ public final class BulkLoader {
             WHERE id = $1
             """, [runID, rejects.isEmpty ? "loaded" : "partial", summary.rowsLoaded, rejects.count], name: "record the load in sync_runs")
         return summary
+    }
+
+    /// Indexes and analyses the staging tables once their COPY is done, before any statement probes them.
+    ///
+    /// Temporary tables are never analysed by autovacuum, and the target tables' statistics are whatever
+    /// the last (auto)ANALYZE saw — often nothing of what the previous load committed. With no index on
+    /// a staging table, a planner that believes one side of a join holds a single row picks a nested
+    /// loop that scans the staging table once per target row: a re-load right after a load of 20,000
+    /// orders took minutes in the vanished-children removal. With every probed staging key indexed and
+    /// the staging row counts known, each plan the planner can pick is an index probe or a hash per row,
+    /// never a scan per row.
+    private func prepareStaging() throws {
+        for section in plan.sections {
+            var keys = ["id"]
+            try connection.execute("CREATE INDEX ON \(section.stagingTable) (id)", name: "index staging of \(section.table)")
+            if let parentColumn = section.parentColumn {
+                keys.append(quoteIdent(parentColumn))
+                try connection.execute(
+                    "CREATE INDEX ON \(section.stagingTable) (\(quoteIdent(parentColumn)))",
+                    name: "index staging parents of \(section.table)")
+            }
+            if section.hasUpdatedAt { keys.append("updated_at") }
+            // The row count comes with any ANALYZE; sampling only the probed keys keeps it cheap (the
+            // wide text and jsonb columns cost ten times more and no plan looks at them).
+            try connection.execute(
+                "ANALYZE \(section.stagingTable) (\(keys.joined(separator: ", ")))", name: "analyze staging of \(section.table)")
+        }
     }
 
     /// Guards the deferred foreign-key checks that run at COMMIT against misleading planner statistics.
@@ -403,7 +468,7 @@ public final class BulkLoader {
         if tableWasEmpty {
             let insertOnly = "\(head) SELECT \(selectColumns.joined(separator: ", ")) FROM \(section.stagingTable)"
             do {
-                let inserted = try connection.query(insertOnly, [shopID], name: "insert \(section.table)").affectedRows
+                let inserted = try mergeStatement(insertOnly, [shopID], name: "insert \(section.table)").affectedRows
                 try connection.execute("RELEASE SAVEPOINT sb_upsert", name: "release savepoint")
                 return inserted
             } catch {
@@ -415,7 +480,7 @@ public final class BulkLoader {
         var duplicateIDs = false
         var affected = 0
         do {
-            affected = try connection.query(plain, [shopID], name: "upsert \(section.table)").affectedRows
+            affected = try mergeStatement(plain, [shopID], name: "upsert \(section.table)").affectedRows
         } catch {
             // "ON CONFLICT DO UPDATE command cannot affect row a second time": an id appears twice.
             guard error.sqlState == "21000" else { throw error }
@@ -424,7 +489,7 @@ public final class BulkLoader {
         if duplicateIDs {
             try connection.execute("ROLLBACK TO SAVEPOINT sb_upsert", name: "rollback to savepoint")
             logger.notice("the file lists some \(section.type) ids more than once; the last line of each wins")
-            affected = try connection.query(deduplicated, [shopID], name: "upsert \(section.table) (deduplicated)").affectedRows
+            affected = try mergeStatement(deduplicated, [shopID], name: "upsert \(section.table) (deduplicated)").affectedRows
         }
         try connection.execute("RELEASE SAVEPOINT sb_upsert", name: "release savepoint")
         return affected

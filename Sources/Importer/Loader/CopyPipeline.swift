@@ -14,7 +14,8 @@ final class CopyPipeline: @unchecked Sendable {
     private let copySQL: [Int: String]
     /// Rows the server accepted, per section.
     private(set) var rowsSent: [Int: Int64] = [:]
-    private var thread: Thread?
+    /// Whether the sender thread was started (it ends when the queue is closed or fails).
+    private var started = false
 
     init(connection: PostgresConnection, copySQL: [Int: String], spareSegments: Int, segmentSize: Int) {
         self.connection = connection
@@ -22,11 +23,16 @@ final class CopyPipeline: @unchecked Sendable {
         for _ in 0..<spareSegments { free.append(Segment(section: 0, capacity: segmentSize)) }
     }
 
+    /// Starts the sender thread. The thread keeps the pipeline alive until it ends, and nothing keeps
+    /// the thread: a stored `Thread` whose closure captured `self` was a cycle that kept every
+    /// finished pipeline (its segments and its connection) alive — one leaked connection per load.
     func start() {
+        condition.lock()
+        started = true
+        condition.unlock()
         let thread = Thread { [self] in run() }
         thread.stackSize = 1 << 20
         thread.name = "shopbulk-copy"
-        self.thread = thread
         thread.start()
     }
 
@@ -67,7 +73,7 @@ final class CopyPipeline: @unchecked Sendable {
         queue.removeAll()
         closed = true
         condition.broadcast()
-        while thread != nil && !finished { condition.wait() }
+        while started && !finished { condition.wait() }
         condition.unlock()
     }
 
@@ -87,6 +93,7 @@ final class CopyPipeline: @unchecked Sendable {
                 guard let sql = copySQL[segment.section] else { preconditionFailure("no COPY statement for section \(segment.section)") }
                 let stored = try connection.copyFrom(sql, name: "copy into staging") { writer in
                     try writer.send(segment.buffer)
+                    Failpoint.hit("copy.middle")
                 }
                 condition.lock()
                 rowsSent[segment.section, default: 0] += stored

@@ -64,6 +64,20 @@ public enum SchemaGate {
         case noSchema(String)
     }
 
+    /// The query files of `resources` for `shop` (its own, else the bundled ones), each checked.
+    public static func queries(
+        _ resources: [String], shop: Shop, queriesDirectory: String?, connection: PostgresConnection, logger: Logger
+    ) throws -> [String: QueryFile] {
+        let store = SchemaStore(connection: connection)
+        var out: [String: QueryFile] = [:]
+        for resource in resources {
+            var q = try ShopQueryFiles(connection: connection).resolve(resource, shop: shop, queriesDirectory: queriesDirectory)
+            try check(&q, shop: shop, store: store, logger: logger)
+            out[resource] = q
+        }
+        return out
+    }
+
     /// Sets `file.checks` for `shop` and validates; throws ``QueryFileError`` (every error, with line
     /// and column) when the query cannot work on the shop. Says in the log which basis it used.
     @discardableResult

@@ -12,16 +12,16 @@ public struct ShopStatus: Sendable, Encodable, Equatable {
     public var apiVersion: String
     public var apiBase: String?
     /// The latest runs, newest first.
-    public var runs: [RunStatus]
+    public var runs: [RunSummary]
     /// Runs not yet finished: planned, submitted, running, completed (not yet loaded) or downloading.
-    public var inFlight: [RunStatus]
+    public var inFlight: [RunSummary]
     public var highWaterMarks: [HighWaterMark]
     /// The latest runs that recorded an error, newest first.
-    public var lastErrors: [RunStatus]
+    public var lastErrors: [RunSummary]
 }
 
 /// One `sync_runs` row, as status shows it.
-public struct RunStatus: Sendable, Encodable, Equatable {
+public struct RunSummary: Sendable, Encodable, Equatable {
     public var id: Int64
     /// full | delta | reconcile | saved | load
     public var kind: String
@@ -50,10 +50,7 @@ public struct RunStatus: Sendable, Encodable, Equatable {
     public var idleSeconds: Int64
 
     /// Whether the run is still in flight.
-    public var isOpen: Bool { RunStatus.openStatuses.contains(status) }
-
-    /// The statuses of unfinished runs (`sync_runs_open_idx`).
-    public static let openStatuses = ["planned", "submitted", "running", "completed", "downloading"]
+    public var isOpen: Bool { RunStatus(rawValue: status)?.isOpen ?? false }
 }
 
 /// The committed high-water mark of one resource.
@@ -75,7 +72,7 @@ extension ServiceDeskQueries {
         try shops.map { shop in
             let latest = try runs(shopID: shop.id, where: "TRUE", limit: runLimit)
             let open = try runs(
-                shopID: shop.id, where: "status IN (\(RunStatus.openStatuses.map { "'\($0)'" }.joined(separator: ", ")))", limit: 1000)
+                shopID: shop.id, where: "status IN (\(RunStatus.sqlList(RunStatus.open)))", limit: 1000)
             let errors = try runs(shopID: shop.id, where: "(error_code IS NOT NULL OR error_message IS NOT NULL)", limit: errorLimit)
             let marks = try connection.query(
                 """
@@ -98,7 +95,7 @@ extension ServiceDeskQueries {
         }
     }
 
-    func runs(shopID: Int64, where condition: String, limit: Int) throws -> [RunStatus] {
+    func runs(shopID: Int64, where condition: String, limit: Int) throws -> [RunSummary] {
         try connection.query(
             """
             SELECT id, kind, resource, query_name, window_field, \(Self.iso("window_start")) AS window_start,
@@ -112,7 +109,7 @@ extension ServiceDeskQueries {
             LIMIT $2
             """, [shopID, limit], name: "status runs"
         ).map { row in
-            RunStatus(
+            RunSummary(
                 id: try row["id"].decode(Int64.self), kind: row["kind"].string ?? "", resource: row["resource"].string ?? "",
                 queryName: row["query_name"].string ?? "", windowField: row["window_field"].string, windowStart: row["window_start"].string,
                 windowEnd: row["window_end"].string, attempt: row["attempt"].int ?? 1, status: row["status"].string ?? "",

@@ -93,7 +93,7 @@ extension ShopifyAdminClient {
     ///   - initialAge: how long ago the operation was submitted (when resuming), for the cadence.
     ///   - onUpdate: called with every report (status, object counts).
     public func waitForCompletion(
-        id: String, initialAge: Duration = .zero, onUpdate: @Sendable (BulkOperation) -> Void = { _ in }
+        id: String, initialAge: Duration = .zero, onUpdate: @Sendable (BulkOperation) async -> Void = { _ in }
     ) async throws -> BulkOperation {
         let origin = ContinuousClock.now
         func now() -> Double { (ContinuousClock.now - origin).seconds }
@@ -107,7 +107,7 @@ extension ShopifyAdminClient {
                 do {
                     let operation = try await bulkOperation(id: id)
                     if let operation {
-                        onUpdate(operation)
+                        await onUpdate(operation)
                         if operation.status != lastStatus {
                             lastStatus = operation.status
                             logger.info(

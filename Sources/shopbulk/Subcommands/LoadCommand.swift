@@ -49,13 +49,13 @@ struct LoadCommand: AsyncParsableCommand {
         let ledger = RunLedger(connection: try context.newConnection())
         let root = queryFile.mapping.sections.first { $0.parentType == nil }?.table ?? queryFile.name
         let runID = try ledger.create(
-            .init(shopID: shop.id, kind: "load", resource: root, queryName: queryFile.name, queryHash: queryFile.hash, status: "loading"))
+            .init(shopID: shop.id, kind: "load", resource: root, queryName: queryFile.name, queryHash: queryFile.hash, status: .loading))
         do {
             let loader = try BulkLoader(
                 connection: context.connection, mapping: queryFile.mapping, queryFile: queryFile.path, shopID: shop.id, runID: runID,
                 source: file, options: LoadOptions(maxRejects: maxRejects, advanceHighWater: advanceHighWater), logger: context.logger)
             let summary = try loader.load(file: file)
-            try ledger.update(runID, ["bytes_downloaded": Int64(summary.bytes)])
+            try ledger.record(runID, .init(bytesDownloaded: Int64(summary.bytes)))
             report(summary, runID: runID)
         } catch {
             try? ledger.fail(runID, code: (error as? LoadError)?.code.rawValue, message: "\(error)")

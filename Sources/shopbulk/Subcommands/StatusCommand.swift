@@ -78,7 +78,7 @@ struct StatusCommand: AsyncParsableCommand {
         return out
     }
 
-    static func runTable(_ runs: [RunStatus]) -> TextTable {
+    static func runTable(_ runs: [RunSummary]) -> TextTable {
         var table = TextTable(
             ["ID", "KIND", "RESOURCE", "WINDOW", "STATUS", "SHOPIFY", "OBJECTS", "BYTES", "ROWS", "AGE"], rightAligned: [0, 6, 7, 8, 9])
         for r in runs {
@@ -94,7 +94,7 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     /// `updated_at 2025-01-01..2025-02-01`, or `-` without a window.
-    static func window(_ r: RunStatus) -> String? {
+    static func window(_ r: RunSummary) -> String? {
         guard r.windowField != nil || r.windowStart != nil || r.windowEnd != nil else { return nil }
         func short(_ iso: String?) -> String {
             guard let iso else { return "" }

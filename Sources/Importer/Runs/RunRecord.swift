@@ -12,7 +12,7 @@ struct RunRecord: Sendable {
     var window: QueryWindow?
     var parentRunID: Int64?
     var attempt: Int
-    var status: String
+    var status: RunStatus
     var operationGID: String?
     var submittedAt: Date?
     var resultURL: String?
@@ -39,32 +39,15 @@ struct RunRecord: Sendable {
         }
         parentRunID = row["parent_run_id"].int64
         attempt = row["attempt"].int ?? 1
-        status = try row["status"].decode(String.self)
+        let text = try row["status"].decode(String.self)
+        guard let status = RunStatus(rawValue: text) else { throw ShopError(message: "sync run \(id) has an unknown status '\(text)'") }
+        self.status = status
         operationGID = row["operation_gid"].string
         submittedAt = Timestamp.fromEpoch(row["sa"].string)
         resultURL = row["result_url"].string
         urlExpiresAt = Timestamp.fromEpoch(row["ue"].string)
         fileSize = row["file_size"].int64
         objectCount = row["object_count"].int64
-    }
-
-    static func load(_ id: Int64, on connection: PostgresConnection) throws -> RunRecord {
-        guard let row = try connection.query("SELECT \(columns) FROM sync_runs WHERE id = $1", [id], name: "read sync run").first else {
-            throw ShopError(message: "sync run \(id) vanished")
-        }
-        return try RunRecord(row: row)
-    }
-
-    /// Window runs of a shop that are not finished, oldest first.
-    static func open(shopID: Int64, kinds: [String], on connection: PostgresConnection) throws -> [RunRecord] {
-        try connection.query(
-            """
-            SELECT \(columns) FROM sync_runs
-            WHERE shop_id = $1 AND kind = ANY($2::text[]) AND parent_run_id IS NOT NULL
-              AND status IN ('planned', 'submitting', 'submitted', 'running', 'completed', 'downloading')
-            ORDER BY id
-            """, [shopID, kinds], name: "find open runs"
-        ).map(RunRecord.init)
     }
 
     var label: String {

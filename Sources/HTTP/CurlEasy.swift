@@ -91,6 +91,14 @@ final class CurlEasy {
         try check(sb_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context), "CURLOPT_HEADERDATA")
     }
 
+    /// Has libcurl ask `context`'s abort signal about once a second and whenever data moves, so that
+    /// a stalled transfer stops too (not only one that delivers data).
+    func setAbortCallback(context: UnsafeMutableRawPointer) throws(HTTPError) {
+        try check(sb_curl_setopt_xferinfo_fn(handle, curlXferInfoCallback), "CURLOPT_XFERINFOFUNCTION")
+        try check(sb_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, context), "CURLOPT_XFERINFODATA")
+        try check(sb_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0), "CURLOPT_NOPROGRESS")
+    }
+
     /// Runs the transfer. A failing `CURLcode` becomes an `HTTPError` classified for retry decisions.
     func perform() throws(HTTPError) {
         errorBuffer[0] = 0
@@ -133,6 +141,7 @@ final class TransferContext {
     var onBody: (UnsafeRawBufferPointer) throws -> Void
     var thrown: (any Error)?
     weak var easy: CurlEasy?
+    var abort: TransferAbort?
 
     init(onHead: @escaping (HTTPResponseHead) throws -> Void, onBody: @escaping (UnsafeRawBufferPointer) throws -> Void) {
         self.onHead = onHead
@@ -154,6 +163,14 @@ final class TransferContext {
             try onHead(head)
         }
     }
+}
+
+private func curlXferInfoCallback(
+    _ userdata: UnsafeMutableRawPointer?, _ dltotal: curl_off_t, _ dlnow: curl_off_t, _ ultotal: curl_off_t, _ ulnow: curl_off_t
+) -> Int32 {
+    guard let userdata else { return 0 }
+    let context = Unmanaged<TransferContext>.fromOpaque(userdata).takeUnretainedValue()
+    return context.abort?.isSet == true ? 1 : 0
 }
 
 private func curlWriteCallback(

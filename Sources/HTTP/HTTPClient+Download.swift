@@ -59,6 +59,7 @@ extension HTTPClient {
         from offset: Int64 = 0,
         headers: [(name: String, value: String)] = [],
         policy: DownloadPolicy = DownloadPolicy(),
+        abort: TransferAbort? = nil,
         onProgress: @escaping (DownloadProgress) -> Void = { _ in },
         onChunk: @escaping (UnsafeRawBufferPointer) throws -> Void
     ) throws(HTTPError) -> DownloadSummary {
@@ -75,6 +76,7 @@ extension HTTPClient {
             var request = HTTPRequest(
                 method: .get, url: url, headers: headers, timeouts: policy.timeouts, version: .http1_1,
                 followRedirects: true, acceptCompressed: false)
+            request.abort = abort
             if state.delivered > 0 {
                 request.headers.append((name: "Range", value: "bytes=\(state.delivered)-"))
                 if attempts > 1 || offset > 0 { resumedAt.append(state.delivered) }

@@ -1,5 +1,5 @@
-internal import CCurl
 import Blocking
+internal import CCurl
 import Logging
 
 #if canImport(Glibc)
@@ -33,10 +33,17 @@ public struct HTTPClient: Sendable {
         context.easy = easy
         let opaque = Unmanaged.passUnretained(context).toOpaque()
         try easy.setCallbacks(context: opaque)
+        if let abort = request.abort {
+            context.abort = abort
+            try easy.setAbortCallback(context: opaque)
+        }
         let started = ContinuousClock.now
         do {
             try withExtendedLifetime(context) { () throws(HTTPError) in try easy.perform() }
         } catch {
+            if request.abort?.isSet == true {
+                throw HTTPError(code: .canceled, message: "the transfer was canceled", url: request.url, status: context.head.status)
+            }
             if let thrown = context.thrown {
                 if let httpError = thrown as? HTTPError { throw httpError }
                 throw HTTPError(

@@ -15,6 +15,8 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
         public static let transfer = Code("transfer")
         /// The body callback threw; `underlying` holds its error.
         public static let aborted = Code("aborted")
+        /// The caller canceled the transfer (`HTTPRequest.abort`); never retried.
+        public static let canceled = Code("canceled")
         /// The server answered with an unexpected status.
         public static let status = Code("status")
         /// The URL was malformed or used an unsupported scheme.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An HTTP method.
 public struct HTTPMethod: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public var rawValue: String
@@ -57,6 +59,9 @@ public struct HTTPRequest: Sendable {
     /// Whether to ask for compressed responses. Off for ranged downloads (a resumed gzip stream would
     /// be addressed by decoded offsets).
     public var acceptCompressed: Bool
+    /// Set it to stop the transfer from another thread: libcurl's progress callback checks it, so a
+    /// stalled transfer stops too. The request then throws `HTTPError.Code.canceled`.
+    public var abort: TransferAbort?
 
     public init(
         method: HTTPMethod = .get,
@@ -125,5 +130,22 @@ extension String {
         var end = endIndex
         if let q = firstIndex(where: { $0 == "?" || $0 == "#" }) { end = q }
         return String(self[startIndex..<end])
+    }
+}
+
+/// A flag that stops transfers when set (from any thread).
+public final class TransferAbort: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    public init() {}
+    public func set() {
+        lock.lock()
+        value = true
+        lock.unlock()
+    }
+    public var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
     }
 }

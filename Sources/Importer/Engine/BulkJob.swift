@@ -1,5 +1,6 @@
 import Blocking
 import Foundation
+import HTTP
 import Logging
 import ShopifyAdmin
 
@@ -103,10 +104,11 @@ struct BulkJob: Sendable {
         try await BlockingPool.shared.run { try box.sink.begin() }
         do {
             let marks = DownloadMarks(fileSize: fileSize)
-            let stop = StopFlag()
+            // Cancellation stops the transfer through libcurl's progress callback, stalled or not.
+            let stop = TransferAbort()
             let summary = try await withTaskCancellationHandler {
                 try await client.download(
-                    url: url, from: 0, fileSize: fileSize,
+                    url: url, from: 0, fileSize: fileSize, abort: stop,
                     onProgress: { [progress] p in progress.update(id, label: "") { $0.bytes = p.bytesDelivered } },
                     onChunk: { chunk in
                         if stop.isSet { throw CancellationError() }
@@ -156,22 +158,6 @@ final class DownloadMarks: @unchecked Sendable {
             Failpoint.hit("download.\(Self.marks[next])")
             next += 1
         }
-    }
-}
-
-/// A flag set from a cancellation handler and read on another thread.
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() {
-        lock.lock()
-        value = true
-        lock.unlock()
-    }
-    var isSet: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
     }
 }
 

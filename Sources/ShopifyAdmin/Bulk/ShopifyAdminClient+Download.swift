@@ -14,7 +14,7 @@ extension ShopifyAdminClient {
     /// - Parameter fileSize: the operation's `fileSize`, for progress before a response tells it.
     @discardableResult
     public func download(
-        url: String, from offset: Int64 = 0, fileSize: Int64? = nil,
+        url: String, from offset: Int64 = 0, fileSize: Int64? = nil, abort: TransferAbort? = nil,
         onProgress: @escaping (DownloadProgress) -> Void = { _ in },
         onChunk: @escaping (UnsafeRawBufferPointer) throws -> Void
     ) async throws -> DownloadSummary {
@@ -32,7 +32,7 @@ extension ShopifyAdminClient {
         let result: Result<DownloadSummary, HTTPError> = await runOnThread {
             do throws(HTTPError) {
                 let summary = try http.download(
-                    url: url, from: offset, headers: [], policy: policy,
+                    url: url, from: offset, headers: [], policy: policy, abort: abort,
                     onProgress: { progress in
                         var p = progress
                         if p.totalBytes == nil { p.totalBytes = fileSize }
@@ -54,6 +54,7 @@ extension ShopifyAdminClient {
             return summary
         case .failure(let error):
             if error.code == .aborted, let underlying = error.underlying { throw underlying }
+            if error.code == .canceled { throw CancellationError() }
             if error.status == 403 || error.status == 410 {
                 throw ShopifyError(
                     code: .expired,

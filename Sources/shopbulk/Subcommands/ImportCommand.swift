@@ -109,20 +109,27 @@ struct ImportCommand: AsyncParsableCommand {
             progress: progress, logger: context.logger)
         let names = all ? try ShopStore(connection: context.connection).all().filter(\.enabled).map(\.name) : [shop!]
         if names.isEmpty { context.logger.notice("no enabled shops") }
-        var reports: [ImportReport] = []
-        var failures: [(String, any Error)] = []
-        for name in names {
-            do {
-                reports.append(try await engine.run(shop: name, mode: mode, options: options))
-            } catch {
-                failures.append((name, error))
-                context.logger.error("import failed", metadata: ["shop": "\(name)", "error": "\(error)"])
+        let mode = self.mode
+        let frozenOptions = options
+        let logger = context.logger
+        let (reports, failures) = try await Interruption.run { () async throws -> ([ImportReport], [(String, String)]) in
+            var reports: [ImportReport] = []
+            var failures: [(String, String)] = []
+            defer { progress.finish() }
+            for name in names {
+                do {
+                    reports.append(try await engine.run(shop: name, mode: mode, options: frozenOptions))
+                } catch {
+                    if Task.isCancelled { throw error }
+                    failures.append((name, "\(error)"))
+                    logger.error("import failed", metadata: ["shop": "\(name)", "error": "\(error)"])
+                }
             }
+            return (reports, failures)
         }
-        progress.finish()
         Self.printReports(reports, json: output.json)
         if let (name, error) = failures.first {
-            if failures.count == 1 && names.count == 1 { throw error }
+            if failures.count == 1 && names.count == 1 { throw ShopError(message: error) }
             throw ShopError(message: "\(failures.count) of \(names.count) shops failed; first: \(name): \(error)")
         }
     }

@@ -45,8 +45,12 @@ struct RunCommand: AsyncParsableCommand {
             vars[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
         }
         let destination: SavedQueryDestination = out.map { .file($0) } ?? .table(table!)
-        let report = try await engine.runSaved(file, shop: shop, into: destination, variables: vars)
-        progress.finish()
+        let shop = self.shop
+        let frozenVars = vars
+        let report = try await Interruption.run {
+            defer { progress.finish() }
+            return try await engine.runSaved(file, shop: shop, into: destination, variables: frozenVars)
+        }
         if output.json {
             printJSON([
                 "run_id": report.runID, "operation": report.operation, "lines": report.lines, "bytes": report.bytes, "rows": report.rows,

@@ -36,10 +36,14 @@ struct BulkRules {
     var root: Connection? { connections.first { $0.depth == 0 } }
     var errors: [BulkRuleViolation] { violations.filter(\.isError) }
 
-    /// All node types of the query's connections, root first, without duplicates.
+    /// All node types of the query's connections, root first, without duplicates: the concrete types,
+    /// and the interface a connection's nodes are (a mapping section may name either).
     var producedTypes: [String] {
         var out: [String] = []
-        for c in connections { for t in c.concreteTypes where !out.contains(t) { out.append(t) } }
+        for c in connections {
+            for t in c.concreteTypes where !out.contains(t) { out.append(t) }
+            if !out.contains(c.nodeType) { out.append(c.nodeType) }
+        }
         return out
     }
 

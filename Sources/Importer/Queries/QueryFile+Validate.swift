@@ -100,7 +100,8 @@ extension QueryFile {
         let producedList = rules.connections.map { "\($0.path.joined(separator: ".")) → \($0.concreteTypes.joined(separator: "|"))" }
         for section in mapping.sections {
             let at = (line: section.line, column: column(of: section.type, line: section.line))
-            let producers = rules.connections.filter { $0.concreteTypes.contains(section.type) }
+            // A section may name a concrete type or the interface a connection's nodes are (DiscountApplication).
+            let producers = rules.connections.filter { $0.concreteTypes.contains(section.type) || $0.nodeType == section.type }
             guard !producers.isEmpty else {
                 // A connection shopbulk does not know has a guessed node type: the section may be right.
                 let guessed = rules.connections.filter(\.derivedType)
@@ -144,6 +145,23 @@ extension QueryFile {
                             .mapping,
                             "\(section.type) comes from the nested connection \(name); add ', child of \(parentTypes[0]) via <column>' to keep its link to the parent",
                             line: at.line, column: at.column, severity: .warning))
+                }
+            }
+            for p in producers where !p.selectsID {
+                // Lines without id are told apart by __typename only.
+                if !p.nodeFields.contains(where: { $0.name == "__typename" && $0.alias == nil }) {
+                    out.append(
+                        BulkRuleViolation(
+                            .mapping,
+                            "\(section.type) -> \(section.table): the nodes of \(p.path.joined(separator: ".")) select no id, so their lines are routed by __typename: select __typename in them",
+                            line: at.line, column: at.column))
+                }
+                if section.parentType == nil {
+                    out.append(
+                        BulkRuleViolation(
+                            .mapping,
+                            "\(section.type) -> \(section.table): its lines have no id; map them as children (', child of \(p.parentTypes?.first ?? "Parent") via <column>') into a table keyed by (shop_id, <column>, position)",
+                            line: at.line, column: at.column))
                 }
             }
             let fields = producers.flatMap { $0.nodeFields.map(QuerySelection.field) }.mergedFields

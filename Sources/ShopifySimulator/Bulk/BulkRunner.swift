@@ -27,7 +27,7 @@ final class BulkRunner: @unchecked Sendable {
     private var lastLineLength = 0
     private var emittedObjects = 0
     private var emittedRoots = 0
-    private var pending: [(bytes: [UInt8], root: Bool)] = []
+    private var pending: [(bytes: [UInt8], root: Bool, parent: String?)] = []
     private var rng: UInt64
     private var writer = JSONWriter(capacity: 1024)
     private var lastProgress = 0.0
@@ -194,7 +194,7 @@ final class BulkRunner: @unchecked Sendable {
     private func emitCustomer(_ c: SimCustomer, _ p: BulkNodePlan, _ rw: RecordWriter, parent: String?) throws {
         writer.reset()
         rw.writeCustomer(p.fields, c, &writer, parentId: parent)
-        emit(root: parent == nil)
+        emit(root: parent == nil, parent: parent)
         for n in p.connections {
             switch n.field.name {
             case "metafields":
@@ -203,7 +203,7 @@ final class BulkRunner: @unchecked Sendable {
                 for a in c.addresses {
                     writer.reset()
                     rw.writeAddress(n.plan.fields, a, &writer, parentId: c.gid)
-                    emit(root: false)
+                    emit(root: false, parent: c.gid)
                 }
             case "orders":
                 let search = SearchQuery.parse(n.field.arg("query")?.string)
@@ -225,21 +225,21 @@ final class BulkRunner: @unchecked Sendable {
     private func emitOrder(_ o: SimOrder, _ p: BulkNodePlan, _ rw: RecordWriter, parent: String?) throws {
         writer.reset()
         rw.writeOrder(p.fields, o, &writer, parentId: parent)
-        emit(root: parent == nil)
+        emit(root: parent == nil, parent: parent)
         for n in p.connections {
             switch n.field.name {
             case "lineItems":
                 for li in o.lineItems {
                     writer.reset()
                     rw.writeLineItem(n.plan.fields, li, &writer, parentId: o.gid)
-                    emit(root: false)
+                    emit(root: false, parent: o.gid)
                 }
             case "discountApplications":
                 // No id: the lines carry only __parentId.
                 for d in o.discountApplications {
                     writer.reset()
                     rw.writeDiscountApplication(n.plan.fields(for: d.typename), d, &writer, parentId: o.gid)
-                    emit(root: false)
+                    emit(root: false, parent: o.gid)
                 }
             case "metafields":
                 emitMetafields(o.metafields, n, rw, parent: o.gid)
@@ -254,39 +254,38 @@ final class BulkRunner: @unchecked Sendable {
         for m in selected {
             writer.reset()
             rw.writeMetafield(n.plan.fields, m, &writer, parentId: parent)
-            emit(root: false)
+            emit(root: false, parent: parent)
         }
     }
 
     // MARK: output
 
-    private func emit(root: Bool) {
+    /// `parent`: the GID in the line's `__parentId` (nil for a top-level line).
+    private func emit(root: Bool, parent: String? = nil) {
         emittedObjects += 1
         if root { emittedRoots += 1 }
         if op.groupObjects {
             writeLine(writer.bytes, root: root)
         } else {
             // Ungrouped: lines leave a small random window in random order, so children can come
-            // before their parent and parents can be separated from their children.
-            pending.append((writer.bytes, root))
-            if pending.count > BulkRunner.interleaveWindow {
-                rng = Mix.splitmix(rng)
-                let k = Int(rng % UInt64(pending.count))
-                pending.swapAt(k, pending.count - 1)
-                let l = pending.removeLast()
-                writeLine(l.bytes, root: l.root)
-            }
+            // before their parent and parents can be separated from their children; one parent's
+            // children keep their order among themselves.
+            pending.append((writer.bytes, root, parent))
+            if pending.count > BulkRunner.interleaveWindow { writeOnePending() }
         }
     }
 
+    /// Writes a random pending line, or the first pending sibling before it (same parent).
+    private func writeOnePending() {
+        rng = Mix.splitmix(rng)
+        var k = Int(rng % UInt64(pending.count))
+        if let parent = pending[k].parent, let first = pending.firstIndex(where: { $0.parent == parent }) { k = first }
+        let l = pending.remove(at: k)
+        writeLine(l.bytes, root: l.root)
+    }
+
     private func drainPending() {
-        while !pending.isEmpty {
-            rng = Mix.splitmix(rng)
-            let k = Int(rng % UInt64(pending.count))
-            pending.swapAt(k, pending.count - 1)
-            let l = pending.removeLast()
-            writeLine(l.bytes, root: l.root)
-        }
+        while !pending.isEmpty { writeOnePending() }
     }
 
     private func writeLine(_ bytes: [UInt8], root: Bool) {

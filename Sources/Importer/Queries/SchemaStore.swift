@@ -86,8 +86,12 @@ public enum SchemaGate {
         let schema = try store.schema(apiVersion: shop.apiVersion)
         file.checks = QueryCheckContext(schema: schema, apiVersion: version)
         let basis: Basis = schema == nil ? .noSchema(shop.apiVersion) : .cachedSchema(shop.apiVersion)
-        let errors = file.validate()
+        let found = file.validate(includingWarnings: true)
+        let errors = found.filter(\.isError)
         if !errors.isEmpty { throw QueryFileError(file: file.path, violations: errors) }
+        for w in found where w.rule == .deprecated || w.rule == .apiVersion {
+            logger.warning("\(file.path):\(w.line):\(w.column): \(w.message)", metadata: ["query": "\(file.name)"])
+        }
         switch basis {
         case .cachedSchema(let v):
             logger.info(

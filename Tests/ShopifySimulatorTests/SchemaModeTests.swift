@@ -105,6 +105,18 @@ struct SchemaModeTests {
         #expect(customer.path("events", "pageInfo", "hasNextPage") as? Bool == false, "\(customer)")
     }
 
+    @Test("deprecated fields of the schema are named in X-Shopify-API-Deprecated-Reason")
+    func deprecationHeader() async throws {
+        let sim = try await startSchemaSim()
+        defer { Task { await sim.stop() } }
+        let r = try await Client(sim).post("{ orders(first: 1) { nodes { id riskLevel } } }")
+        #expect(r.status == 200)
+        #expect(r.object["errors"] == nil, "\(r.text)")
+        #expect(r.header("X-Shopify-API-Deprecated-Reason")?.contains("Order.riskLevel") == true)
+        let clean = try await Client(sim).post("{ orders(first: 1) { nodes { id } } }")
+        #expect(clean.header("X-Shopify-API-Deprecated-Reason") == nil)
+    }
+
     @Test("metafields and discount applications, in a bulk export: id-less discount lines with __parentId only")
     func metafieldsAndDiscounts() async throws {
         let sim = try await startSchemaSim()

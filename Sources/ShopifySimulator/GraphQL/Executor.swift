@@ -38,6 +38,9 @@ struct AdminExecutor {
         let fields = compiler.compile(parsed.selections, on: parsed.isMutation ? "Mutation" : "QueryRoot", path: [parsed.pathRoot])
         if !compiler.errors.isEmpty { return Outcome(body: Self.errorsOnly(compiler.errors), deprecatedReasons: []) }
         usedDeprecated = compiler.deprecatedUsed
+        if let sdl = state.sdl, version.value >= 202504 {
+            for d in sdl.deprecatedFields(query) where !usedDeprecated.contains(d) { usedDeprecated.append(d) }
+        }
 
         let requested = parsed.isMutation ? 10.0 : max(1.0, Double(Self.cost(fields)))
         let now = state.clock.now()

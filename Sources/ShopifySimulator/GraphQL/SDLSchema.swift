@@ -43,6 +43,19 @@ final class SDLSchema: @unchecked Sendable {
         return GraphQL.validate(schema: schema, ast: document).map { shopifyError($0, document: document) }
     }
 
+    /// The deprecated fields a valid request uses, as `Type.field` (for `X-Shopify-API-Deprecated-Reason`).
+    func deprecatedFields(_ text: String) -> [String] {
+        guard let document = try? GraphQL.parse(source: text) else { return [] }
+        var out: [String] = []
+        for e in GraphQL.validate(schema: schema, ast: document, rules: [NoDeprecatedCustomRule]) {
+            // "The field Customer.email is deprecated. …"
+            guard e.message.hasPrefix("The field "), let name = e.message.dropFirst(10).split(separator: " ").first else { continue }
+            let field = String(name)
+            if !out.contains(field) { out.append(field) }
+        }
+        return out
+    }
+
     /// graphql-js wording → Shopify's (graphql-ruby) wording and `extensions.code`.
     func shopifyError(_ e: GraphQLError, document: Document) -> GQLError {
         var error = shopifyShape(e, document: document)
@@ -196,18 +209,6 @@ final class SDLSchema: @unchecked Sendable {
             }
             collect(parsed.selections)
             return IntrospectionWriter(sdl: self).run(fields)
-        }
-    }
-
-    static func map(_ v: ArgValue) -> Map {
-        switch v {
-        case .null: return .null
-        case .bool(let b): return .bool(b)
-        case .int(let i): return .number(Number(i))
-        case .float(let d): return .number(Number(d))
-        case .string(let s), .enumValue(let s): return .string(s)
-        case .list(let l): return .array(l.map(map))
-        case .object: return .null  // introspection requests carry no input objects
         }
     }
 

@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """Generates a Shopify-shaped bulk result for queries/orders.graphql, and the equivalent CSV files.
 
-The JSONL holds one Order line per order and one LineItem line per line item (with __parentId),
-ungrouped like `groupObjects: false` output: some children come before their parent, some far after it.
+The JSONL holds one Order line per order and one LineItem line per line item (with __parentId).
+By default it is ungrouped like `groupObjects: false` output: about 25% of the orders have their line items
+just before them, about 10% have them far after them (released 1..2000 orders later, i.e. up to ~7,000 lines
+after their parent), the rest directly after them. With --grouped every order is directly followed by its
+line items. Both layouts hold exactly the same rows (same seed → same orders and line items); only the line
+order differs. With --stats FILE the child-to-parent distances (in lines) are written there as JSON.
 Values include non-ASCII text, JSON escapes (quotes, backslashes, tabs, newlines, U+2028, \\uXXXX),
 nulls, guest orders and money strings.
 
@@ -15,6 +19,7 @@ import time
 import json
 import random
 import sys
+import zlib
 
 ORDER_COLUMNS = [
     "shop_id", "id", "gid", "name", "email", "phone", "customer_id", "created_at", "updated_at", "processed_at",
@@ -221,6 +226,8 @@ def main():
     p.add_argument("--shop-id", type=int, default=1)
     p.add_argument("--seed", type=int, default=20260101)
     p.add_argument("--print-columns", choices=["orders", "order_lines"])
+    p.add_argument("--grouped", action="store_true", help="each order directly followed by its line items")
+    p.add_argument("--stats", help="write child-to-parent line distances as JSON to this file")
     a = p.parse_args()
     if a.print_columns:
         print(",".join(ORDER_COLUMNS if a.print_columns == "orders" else LINE_COLUMNS))
@@ -236,11 +243,22 @@ def main():
     delayed = []  # (release at order index, line dict) — children far from their parent
     lines_total = 0
     next_line = 13_000_000_000
+    # The encoding choice (10% ASCII-only with \\uXXXX escapes) depends on the object's id only, so that the
+    # grouped and the ungrouped file hold the same lines.
+    line_no = [0]
+    order_line = {}  # order gid -> its line number in the file
+    child_line = {}  # line item gid -> (its line number, its parent's gid)
 
     def emit(obj, is_line):
-        enc = ascii_only if r.random() < 0.1 else compact
+        enc = ascii_only if zlib.crc32(obj["id"].encode()) % 10 == 0 else compact
         out.write(enc(obj))
         out.write("\n")
+        line_no[0] += 1
+        if a.stats:
+            if is_line:
+                child_line[obj["id"]] = (line_no[0], obj["__parentId"])
+            else:
+                order_line[obj["id"]] = line_no[0]
         if oc is not None:
             row = line_row(a.shop_id, obj) if is_line else order_row(a.shop_id, obj)
             (lc if is_line else oc).write(",".join(csv_field(v) for v in row) + "\n")
@@ -254,13 +272,15 @@ def main():
             items.append(make_line(r, next_line, oid, order["currencyCode"]))
         lines_total += len(items)
         where = r.random()
+        release = i + r.randrange(1, 2000)  # drawn always, so that --grouped does not change the rows
+        if a.grouped:
+            where = 1.0
         if where < 0.25:  # children before their parent
             for it in items:
                 emit(it, True)
             emit(order, False)
         elif where < 0.35:  # children far after their parent
             emit(order, False)
-            release = i + r.randrange(1, 2000)
             for it in items:
                 delayed.append((release, it))
         else:
@@ -282,6 +302,19 @@ def main():
         oc.close()
         lc.close()
     print("%d orders, %d line items" % (a.orders, lines_total), file=sys.stderr)
+    if a.stats:
+        d = sorted(ln - order_line[parent] for ln, parent in child_line.values())
+        after = [x for x in d if x > 0]
+        stats = {
+            "lines": line_no[0], "children": len(d),
+            "before_parent": sum(1 for x in d if x < 0), "max_before": -d[0] if d and d[0] < 0 else 0,
+            "after_parent": len(after), "max_after": after[-1] if after else 0,
+            "median_after": after[len(after) // 2] if after else 0,
+            "after_over_1000": sum(1 for x in after if x > 1000),
+            "after_over_5000": sum(1 for x in after if x > 5000),
+        }
+        with open(a.stats, "w") as f:
+            json.dump(stats, f)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ import Foundation
 /// Named crash points at the boundaries where the ledger and the world can disagree, for the crash
 /// tests: in debug builds (the ones tests run), `SHOPBULK_FAILPOINT=name` (or `name@N` for the N-th
 /// time the point is reached) makes the process kill itself with SIGKILL exactly there, as a power cut
-/// or `kill -9` would. Release builds compile every point to nothing.
+/// or `kill -9` would; `name:pause` instead prints `shopbulk: failpoint NAME paused` on stderr and
+/// holds that thread for 2 s, so that a test can send a signal at exactly that moment. Release builds
+/// compile every point to nothing.
 ///
 /// The points, in the order a window meets them:
 ///
@@ -30,10 +32,12 @@ public enum Failpoint {
     ]
 
     #if DEBUG
-        private static let armed: (name: String, count: Int)? = {
-            guard let spec = ProcessInfo.processInfo.environment["SHOPBULK_FAILPOINT"], !spec.isEmpty else { return nil }
+        private static let armed: (name: String, count: Int, pause: Bool)? = {
+            guard var spec = ProcessInfo.processInfo.environment["SHOPBULK_FAILPOINT"], !spec.isEmpty else { return nil }
+            let pause = spec.hasSuffix(":pause")
+            if pause { spec.removeLast(":pause".count) }
             let parts = spec.split(separator: "@", maxSplits: 1)
-            return (String(parts[0]), parts.count > 1 ? max(1, Int(parts[1]) ?? 1) : 1)
+            return (String(parts[0]), parts.count > 1 ? max(1, Int(parts[1]) ?? 1) : 1, pause)
         }()
         nonisolated(unsafe) private static var hits = 0
         private static let lock = NSLock()
@@ -48,11 +52,16 @@ public enum Failpoint {
             hits += 1
             let fire = hits == armed.count
             lock.unlock()
-            if fire {
-                let message = "shopbulk: failpoint \(name) reached; killing the process\n"
+            guard fire else { return }
+            if armed.pause {
+                let message = "shopbulk: failpoint \(name) paused\n"
                 _ = message.withCString { write(2, $0, strlen($0)) }
-                kill(getpid(), SIGKILL)
+                usleep(2_000_000)
+                return
             }
+            let message = "shopbulk: failpoint \(name) reached; killing the process\n"
+            _ = message.withCString { write(2, $0, strlen($0)) }
+            kill(getpid(), SIGKILL)
         #endif
     }
 }

@@ -20,7 +20,7 @@ struct QueryCheckCommand: ParsableCommand {
         discussion: """
             Parses the query with the GraphQL parser and checks the bulk-operation rules (one top-level \
             connection, at most 5 connections, at most 2 levels of nesting, no top-level node/nodes, no \
-            connection inside a list, every connection's nodes select id), the {{templates}}, and that the \
+            connection inside a list, a node with a nested connection selects id unaliased), the {{templates}}, and that the \
             #! mapping agrees with what the query selects. With --schema FILE (an Admin API SDL file) or \
             --shop SHOP (the schema `shopbulk schema pull SHOP` cached for the shop's API version), every \
             field, argument, enum value and input type is validated against the real schema too, with \

@@ -327,8 +327,16 @@ extension ShopCommand {
         func run() async throws {
             let context = try Context(database: database, output: output)
             let shops = try ShopStore(connection: context.connection).all()
+            let queryFiles = ShopQueryFiles(connection: context.connection)
+            let contactFields = ContactFieldMap(connection: context.connection)
             if output.json {
-                printJSON(shops.map(shopJSON))
+                printJSON(
+                    try shops.map { shop in
+                        var object = shopJSON(shop)
+                        object["query_files"] = try queryFiles.all(shop: shop)
+                        object["contact_fields"] = try contactFields.all(shop: shop)
+                        return object
+                    })
                 return
             }
             if shops.isEmpty {
@@ -345,6 +353,15 @@ extension ShopCommand {
                 ])
             }
             print(table.render(), terminator: "")
+            // A shop's own query files and contact fields, where it has any.
+            for s in shops {
+                for (resource, path) in try queryFiles.all(shop: s).sorted(by: { $0.key < $1.key }) {
+                    print("\(s.name): \(resource) query \(path)")
+                }
+                for (field, source) in try contactFields.all(shop: s).sorted(by: { $0.key < $1.key }) {
+                    print("\(s.name): contact \(field) ← \(source)")
+                }
+            }
         }
     }
 

@@ -39,7 +39,9 @@ public enum SchemaGate {
         let errors = found.filter(\.isError)
         if !errors.isEmpty { throw QueryFileError(file: file.path, violations: errors) }
         for w in found where w.rule == .deprecated || w.rule == .apiVersion {
-            logger.warning("\(file.path):\(w.line):\(w.column): \(w.message)", metadata: ["query": "\(file.name)"])
+            logger.warning(
+                "the query uses a deprecated field",
+                metadata: ["file": "\(file.path)", "line": "\(w.line)", "column": "\(w.column)", "reason": "\(w.message)"])
         }
         switch basis {
         case .cachedSchema(let v):
@@ -47,8 +49,8 @@ public enum SchemaGate {
                 "query validated against the cached Admin API schema", metadata: ["query": "\(file.name)", "api_version": "\(v)"])
         case .noSchema(let v):
             logger.notice(
-                "no Admin API schema cached for this API version: the query is checked against the bulk rules and known version facts only; run `shopbulk schema pull \(shop.name)` to validate every field",
-                metadata: ["query": "\(file.name)", "api_version": "\(v)"])
+                "no Admin API schema cached for this API version: the query is checked against the bulk rules and known version facts only",
+                metadata: ["query": "\(file.name)", "api_version": "\(v)", "hint": "shopbulk schema pull \(shop.name)"])
         }
         return basis
     }

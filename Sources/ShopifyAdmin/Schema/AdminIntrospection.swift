@@ -47,7 +47,7 @@ public enum AdminIntrospection {
         for d in schema["directives"]?.array ?? [] {
             guard let name = d["name"]?.string, !builtInDirectives.contains(name) else { continue }
             let locations = (d["locations"]?.array ?? []).compactMap(\.string)
-            out += "\ndirective @\(name)\(arguments(d["args"]))" + " on " + locations.joined(separator: " | ") + "\n"
+            out += "\ndirective @\(name)\(try arguments(d["args"]))" + " on " + locations.joined(separator: " | ") + "\n"
         }
         var count = 0
         for t in types {
@@ -65,7 +65,7 @@ public enum AdminIntrospection {
                 out += " {\n"
                 for f in t["fields"]?.array ?? [] {
                     guard let fname = f["name"]?.string, let type = f["type"] else { continue }
-                    out += "  \(fname)\(arguments(f["args"])): \(try typeRef(type))\(deprecated(f))\n"
+                    out += "  \(fname)\(try arguments(f["args"])): \(try typeRef(type))\(deprecated(f))\n"
                 }
                 out += "}\n"
             case "UNION":
@@ -89,10 +89,12 @@ public enum AdminIntrospection {
         return (out, count)
     }
 
-    static func arguments(_ args: JSONValue?) -> String {
+    static func arguments(_ args: JSONValue?) throws(ShopifyError) -> String {
         let list = args?.array ?? []
         guard !list.isEmpty else { return "" }
-        return "(" + list.compactMap { try? inputValue($0) }.joined(separator: ", ") + ")"
+        var parts: [String] = []
+        for a in list { parts.append(try inputValue(a)) }
+        return "(" + parts.joined(separator: ", ") + ")"
     }
 
     static func inputValue(_ v: JSONValue) throws(ShopifyError) -> String {

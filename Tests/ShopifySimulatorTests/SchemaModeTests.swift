@@ -105,6 +105,23 @@ struct SchemaModeTests {
         #expect(customer.path("events", "pageInfo", "hasNextPage") as? Bool == false, "\(customer)")
     }
 
+    @Test("a valid bulk query over a connection the simulator has no data for completes with no lines")
+    func unmodelledRoot() async throws {
+        let sim = try await startSchemaSim()
+        defer { Task { await sim.stop() } }
+        let c = Client(sim)
+        let (op, lines) = try await c.export("{ products { edges { node { id title variants { edges { node { id sku } } } } } } }")
+        #expect(op["status"] as? String == "COMPLETED")
+        #expect(op["url"] is NSNull)
+        #expect(lines.isEmpty)
+        // Without the schema the simulator still says it cannot.
+        let plain = try await startSim()
+        defer { Task { await plain.stop() } }
+        let refused = try await Client(plain).runBulk("{ products { edges { node { id title } } } }")
+        #expect(refused.id == nil)
+        #expect(refused.userErrors.isEmpty == false)
+    }
+
     @Test("deprecated fields of the schema are named in X-Shopify-API-Deprecated-Reason")
     func deprecationHeader() async throws {
         let sim = try await startSchemaSim()

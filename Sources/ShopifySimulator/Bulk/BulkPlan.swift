@@ -30,6 +30,8 @@ struct BulkPlan: Sendable {
     let node: BulkNodePlan
     /// Access scopes the query needs (`read_customers`, `read_orders`).
     let requiredScopes: Set<String>
+    /// A top-level connection the simulator has no data for (only with `--schema`): no lines.
+    var empty = false
 }
 
 struct BulkRuleViolation: Error, Sendable, Equatable {
@@ -84,7 +86,8 @@ enum BulkRules {
         guard root.def.kind == .connection else {
             return .failure(BulkRuleViolation(messages: ["Bulk queries must contain at least one connection."]))
         }
-        guard root.name == "customers" || root.name == "orders" else {
+        let modelledRoot = root.name == "customers" || root.name == "orders"
+        guard modelledRoot || root.def.unmodelled else {
             return .failure(
                 BulkRuleViolation(messages: ["The simulator can run bulk queries over `customers` and `orders` only (got `\(root.name)`)."])
             )
@@ -168,6 +171,8 @@ enum BulkRules {
             unique = unique.filter { !$0.hasPrefix("The simulator") } + unique.filter { $0.hasPrefix("The simulator") }
             return .failure(BulkRuleViolation(messages: unique))
         }
-        return .success(BulkPlan(root: root, node: rootPlan, requiredScopes: scopes))
+        var plan = BulkPlan(root: root, node: rootPlan, requiredScopes: scopes)
+        plan.empty = !modelledRoot  // a valid query over a connection without data: it completes with no lines
+        return .success(plan)
     }
 }

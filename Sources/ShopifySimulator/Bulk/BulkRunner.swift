@@ -150,6 +150,7 @@ final class BulkRunner: @unchecked Sendable {
         case .unlimited: rate = nil
         case .rowsPerSecond(let r): rate = r > 0 ? r : nil
         case .duration(let d):
+            if plan.empty { rate = nil; return }
             var n = 0
             rootQuery().forEach { _ in
                 n += 1; return true
@@ -168,6 +169,7 @@ final class BulkRunner: @unchecked Sendable {
     // MARK: walking the shop
 
     private func emitRoots() throws {
+        if plan.empty { return }
         let q = rootQuery()
         let rw = RecordWriter(snapshot: snapshot, bulk: true)
         let failAt = faults.first { [.internalServerError, .timeout, .canceled, .failedWithoutCode].contains($0.kind) }

@@ -90,6 +90,10 @@ public struct SimulatorConfig: Sendable {
     public var shopName: String = "sim-shop"
     /// Print each request to stderr.
     public var logRequests: Bool = false
+    /// The real Admin API schema (an SDL file): when set, every request is validated against it and
+    /// answered with Shopify's error shapes, introspection is served from it, and fields the simulator
+    /// does not model answer `null` (or a type-correct placeholder where the schema says non-null).
+    public var schemaPath: String? = nil
 
     public init(seed: UInt64 = 1, customers: Int = 100, orders: Int = 250, apps: [SimulatedApp] = [.legacy(), .devDashboard()]) {
         self.seed = seed

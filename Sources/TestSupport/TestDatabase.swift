@@ -137,3 +137,26 @@ public func runDaemonizing(_ path: String, _ arguments: [String], outputFile: St
     let exit: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     return (exit, (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? "")
 }
+
+/// The real Admin API schemas (SDL) in the shared test data beside the repository
+/// (`../shared/testdata/shopify-admin-schema/`); never copied into the repository.
+public enum SharedAdminSchemas {
+    /// The API versions there is an SDL file for.
+    public static let versions = ["2025-07", "2026-01", "2026-04"]
+
+    /// The folder, relative to the package (`../shared/testdata/shopify-admin-schema`).
+    public static var directory: String {
+        URL(fileURLWithPath: TestEnvironment.packageRoot).deletingLastPathComponent()
+            .appendingPathComponent("shared/testdata/shopify-admin-schema").path
+    }
+
+    /// The SDL file of `version` (`admin-2026-01.graphql`); throws when it is missing, so that a test
+    /// needing it fails rather than passing vacuously.
+    public static func path(_ version: String) throws -> String {
+        let path = directory + "/admin-\(version).graphql"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw TestEnvironmentError(message: "the shared Admin API schema \(path) is missing (tests read it from ../shared/testdata)")
+        }
+        return path
+    }
+}

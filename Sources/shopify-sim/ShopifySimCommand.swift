@@ -53,6 +53,10 @@ struct ShopifySimCommand: AsyncParsableCommand {
         [String] = []
 
     @Flag(help: "Log each request to stderr.") var logRequests = false
+    @Option(
+        help:
+            "The real Admin API schema (SDL file): validate every request against it, serve introspection from it, answer fields the simulator does not model with null (or a type-correct value where non-null)."
+    ) var schema: String?
     @Flag(help: "Print the start-up summary as JSON.") var json = false
 
     func validate() throws {
@@ -141,6 +145,7 @@ struct ShopifySimCommand: AsyncParsableCommand {
         config.throttle = ThrottleConfig(maximumAvailable: throttleMax, restoreRate: throttleRestore)
         config.faults = try faults()
         config.logRequests = logRequests
+        config.schemaPath = schema
 
         let sim = try await ShopifySimulator.start(config, port: port, filesPort: filesPort)
         if json {

@@ -138,22 +138,34 @@ struct QueryValidateTests {
         #expect(v[0].message.contains("fulfillments"))
     }
 
-    @Test("every connection's nodes select id")
+    @Test("a node with a nested connection selects id without an alias; a leaf connection may leave it out")
     func missingID() throws {
-        let nested = try queryFile("{ orders { edges { node { id lineItems { edges { node { sku } } } } } } }").validate()
-        #expect(nested.rules == [.missingID])
-        #expect(nested[0].message.contains("orders.lineItems"))
+        // A leaf connection without id: Shopify accepts it; its lines carry only __parentId.
+        let leaf = try queryFile("{ orders { edges { node { id lineItems { edges { node { sku } } } } } } }")
+        #expect(leaf.validate() == [])
+        #expect(leaf.validate(includingWarnings: true).rules == [.missingID])
+        // A node with a nested connection of its own must select id, unaliased (Shopify's rule).
+        let parent = try queryFile("{ customers { edges { node { firstName orders { edges { node { id } } } } } } }").validate()
+        #expect(parent.rules == [.missingID])
+        #expect(parent[0].message.contains("orders is a connection nested in them"))
+        let aliased = try queryFile("{ customers { edges { node { key: id orders { edges { node { id } } } } } } }").validate()
+        #expect(aliased.rules == [.missingID])
+        #expect(aliased[0].message.contains("without an alias"))
+        // Top-level lines are stored by their id.
         let root = try queryFile("{ customers { edges { node { firstName } } } }").validate()
         #expect(root.rules == [.missingID])
-        let aliased = try queryFile("{ customers { edges { node { key: id } } } }").validate()
-        #expect(aliased.rules == [.missingID])
     }
 
-    @Test("connections whose nodes have no id cannot be in a bulk query")
-    func notNode() throws {
+    @Test("a leaf connection whose nodes have no id (discountApplications) is allowed, as Shopify allows it")
+    func leafConnectionWithoutID() throws {
         let v = try queryFile("{ orders { edges { node { id discountApplications { edges { node { allocationMethod } } } } } } }")
-            .validate()
-        #expect(v.rules.contains(.notNode))
+            .validate(includingWarnings: true)
+        #expect(v == [])
+        let nested = try queryFile(
+            "{ customers { edges { node { id orders { edges { node { discountApplications { edges { node { allocationMethod } } } } } } } } } }"
+        ).validate()
+        #expect(nested.rules == [.missingID])
+        #expect(nested[0].message.contains("customers.orders"))
     }
 
     @Test("first, after, pageInfo and cursor are warnings, not errors")
@@ -187,21 +199,21 @@ struct QueryValidateTests {
     @Test("named and inline fragments are expanded before the rules are checked")
     func fragments() throws {
         let text = """
-            query Orders {
-              orders { edges { node { ...OrderFields } } }
+            query Customers {
+              customers { edges { node { ...CustomerFields } } }
             }
-            fragment OrderFields on Order {
-              id
-              ... on Order {
-                lineItems { edges { node { ...Line } } }
+            fragment CustomerFields on Customer {
+              firstName
+              ... on Customer {
+                orders { edges { node { ...OrderFields } } }
               }
             }
-            fragment Line on LineItem { sku }
+            fragment OrderFields on Order { id }
             """
-        // The line items' node lacks id, found through two fragments.
+        // The customers' node has a nested connection (through two fragments) but lacks id.
         let v = try queryFile(text).validate()
         #expect(v.rules == [.missingID])
-        #expect(v[0].line == 7)
+        #expect(v.first?.line == 2)
 
         let missing = try queryFile("{ orders { edges { node { id ...Nope } } } }").validate()
         #expect(missing.rules == [.fragment])

@@ -30,7 +30,11 @@ struct OperationsTests {
             ),
             (
                 "{ orders { edges { node { name lineItems { edges { node { id } } } } } } }",
-                "The parent 'node' field for a nested connection must select the 'id' field. Connection fields without 'id': lineItems."
+                "The parent 'node' field for a nested connection must select the 'id' field without an alias and must be of 'ID' return type. Connection fields without 'id': lineItems."
+            ),
+            (
+                "{ orders { edges { node { key: id lineItems { edges { node { id } } } } } } }",
+                "The parent 'node' field for a nested connection must select the 'id' field without an alias and must be of 'ID' return type. Connection fields without 'id': lineItems."
             ),
             ("{ orders { edges { node { id nope } } } }", "Invalid bulk query: Field 'nope' doesn't exist on type 'Order'"),
             ("{ orders { edges { node { id }", "Invalid bulk query: "),

@@ -110,7 +110,14 @@ public final class ImportEngine: Sendable {
         let client = try connector.client(for: shop)
         let started = Date()
         var report = ImportReport(shop: shop.name, mode: mode)
-        let context = try RunContext(engine: self, shop: shop, client: client, options: options, control: control, lock: lock)
+        // The shop's query files (its own or the bundled ones), checked against its API version and
+        // cached schema before any request.
+        let (directory, resources, logger) = (queriesDirectory, options.resources, logger)
+        let queries = try await control.run {
+            try SchemaGate.queries(resources, shop: shop, queriesDirectory: directory, connection: $0, logger: logger)
+        }
+        let context = try RunContext(
+            engine: self, shop: shop, client: client, options: options, control: control, lock: lock, queries: queries)
         switch mode {
         case .full: try await context.runFull(&report)
         case .delta: try await context.runDelta(&report)
@@ -164,9 +171,10 @@ final class RunContext: @unchecked Sendable {
     let loads = AsyncGate()
     let policy: FailurePolicy
 
-    init(engine: ImportEngine, shop: Shop, client: ShopifyAdminClient, options: ImportOptions, control: DatabaseSession, lock: ImportLock)
-        throws
-    {
+    init(
+        engine: ImportEngine, shop: Shop, client: ShopifyAdminClient, options: ImportOptions, control: DatabaseSession, lock: ImportLock,
+        queries: [String: QueryFile]
+    ) throws {
         self.engine = engine
         self.shop = shop
         self.client = client
@@ -174,10 +182,6 @@ final class RunContext: @unchecked Sendable {
         self.control = control
         self.lock = lock
         self.policy = FailurePolicy(maxAttempts: options.maxAttempts, backoff: options.retryBackoff)
-        var queries: [String: QueryFile] = [:]
-        for resource in options.resources {
-            queries[resource] = try QueryFile.resolve(resource, queriesDirectory: engine.queriesDirectory)
-        }
         self.queries = queries
     }
 
@@ -256,9 +260,7 @@ final class RunContext: @unchecked Sendable {
     /// The oldest record's timestamp (a cheap normal query), for the first window of a full import.
     func historyStart(resource: String, field: String) async throws -> Date? {
         if let since = options.since { return since }
-        let sortKey = field == "updated_at" ? "UPDATED_AT" : "CREATED_AT"
-        let key = field == "updated_at" ? "updatedAt" : "createdAt"
-        let text = "{ \(resource)(first: 1, sortKey: \(sortKey)) { edges { node { \(key) } } } }"
+        let (text, key) = AdminOperations.oldestRecord(resource: resource, field: field)
         // An error here must stop the import: guessing a start would silently skip history.
         let response = try await client.graphQL(query: text, estimatedCost: 2)
         guard let value = response.data?[resource]?["edges"]?.array?.first?["node"]?[key]?.string else { return nil }

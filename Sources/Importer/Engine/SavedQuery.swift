@@ -46,6 +46,13 @@ extension ImportEngine {
         if case .file(let path) = destination { fileSink = try FileSink(path: path) }
         return try await withSession("run \(name)") { session in
             let shop = try await session.run { try ShopStore(connection: $0).require(name) }
+            // Checked against the shop's API version and cached schema before any request.
+            let logger = self.logger
+            let query = try await session.run { connection in
+                var checked = query
+                try SchemaGate.check(&checked, shop: shop, store: SchemaStore(connection: connection), logger: logger)
+                return checked
+            }
             let client = try connector.client(for: shop)
             let shopID = shop.id
             let runID = try await session.ledger {
@@ -140,14 +147,21 @@ final class GenericTableLoader: @unchecked Sendable {
     private func take(_ line: borrowing JSONLLine) throws {
         lines = line.number
         let id = line[0]
-        guard id.kind == .string, let gid = GID(id.bytes) else {
-            throw LoadError(
-                code: .badRecord, source: "saved query result", line: line.number, byteOffset: line.byteOffset,
-                reason: "a line without a Shopify GID in \"id\"")
-        }
-        _ = buffer.field(id.bytes)
         let typename = line[1]
-        _ = buffer.field(typename.kind == .string ? typename.bytes : gid.type)
+        if id.kind == .absent, line[2].kind == .string, typename.kind == .string {
+            // A child without id (a leaf connection such as discountApplications): keyed by parent,
+            // type and position when stored (``IdlessChildren``).
+            buffer.null()
+            _ = buffer.field(typename.bytes)
+        } else {
+            guard id.kind == .string, let gid = GID(id.bytes) else {
+                throw LoadError(
+                    code: .badRecord, source: "saved query result", line: line.number, byteOffset: line.byteOffset,
+                    reason: "a line without a Shopify GID in \"id\"")
+            }
+            _ = buffer.field(id.bytes)
+            _ = buffer.field(typename.kind == .string ? typename.bytes : gid.type)
+        }
         let parent = line[2]
         if parent.kind == .string { _ = buffer.field(parent.bytes) } else { buffer.null() }
         if RowEncoder.containsEscapedNul(line.bytes) {
@@ -176,7 +190,11 @@ final class GenericTableLoader: @unchecked Sendable {
             let rows = try connection.query(
                 """
                 INSERT INTO \(quoteIdent(table)) (shop_id, gid, type, parent_gid, data, run_id)
-                SELECT DISTINCT ON (gid) $1, gid, type, parent_gid, data, $2::bigint FROM sb_generic ORDER BY gid, line DESC
+                SELECT DISTINCT ON (k) $1, k, type, parent_gid, data, $2::bigint
+                FROM (SELECT coalesce(gid, parent_gid || '#' || type || '-'
+                               || (row_number() OVER (PARTITION BY parent_gid, type, gid IS NULL ORDER BY line) - 1)) AS k,
+                             type, parent_gid, data, line FROM sb_generic) g
+                ORDER BY k, line DESC
                 ON CONFLICT (shop_id, gid) DO UPDATE SET type = EXCLUDED.type, parent_gid = EXCLUDED.parent_gid, data = EXCLUDED.data,
                     run_id = EXCLUDED.run_id, imported_at = now()
                 """, [shopID, runID], name: "upsert saved-query rows"

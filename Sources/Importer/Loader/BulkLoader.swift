@@ -255,7 +255,7 @@ public final class BulkLoader {
             if probe.first?["empty"].bool == true { emptyForShop.insert(section.table) }
         }
         // Children whose parent is neither in this file nor already loaded: keep them, report them.
-        for section in plan.sections {
+        for section in plan.sections where !section.positional {
             guard let parentType = section.parentType, let parentColumn = section.parentColumn,
                 let parent = plan.sections.first(where: { $0.type == parentType })
             else { continue }
@@ -283,11 +283,16 @@ public final class BulkLoader {
         // Parents before children.
         let ordered = plan.sections.sorted { ($0.parentType == nil ? 0 : 1, $0.index) < ($1.parentType == nil ? 0 : 1, $1.index) }
         for section in ordered {
+            if section.positional {
+                let removeMissing = options.removeMissingChildren && rejects.isEmpty
+                summary.rows[section.table, default: 0] += try replaceIdless(section, removeMissing: removeMissing, summary: &summary)
+                continue
+            }
             summary.rows[section.table, default: 0] += try upsert(section, tableWasEmpty: emptyForShop.contains(section.table))
         }
         // A skipped (rejected) child line must not make its existing row look vanished.
         if options.removeMissingChildren && rejects.isEmpty {
-            for section in plan.sections {
+            for section in plan.sections where !section.positional {
                 guard let parentType = section.parentType, let parentColumn = section.parentColumn,
                     let parent = plan.sections.first(where: { $0.type == parentType })
                 else { continue }
@@ -316,14 +321,7 @@ public final class BulkLoader {
                 if removed.affectedRows > 0 { summary.removedChildren[section.table] = removed.affectedRows }
             }
         }
-        let other = try mergeStatement(
-            """
-            INSERT INTO bulk_records (shop_id, gid, type, parent_gid, data, run_id)
-            SELECT DISTINCT ON (gid) $1, gid, coalesce(type, 'unknown'), parent_gid, data, $2::bigint
-            FROM sb_stage_other ORDER BY gid, sb_line DESC
-            ON CONFLICT (shop_id, gid) DO UPDATE SET type = EXCLUDED.type, parent_gid = EXCLUDED.parent_gid,
-                data = EXCLUDED.data, run_id = EXCLUDED.run_id, imported_at = now()
-            """, [shop, runID], name: "keep lines of unmapped types")
+        let other = try mergeStatement(Self.otherRecordsSQL, [shop, runID], name: "keep lines of unmapped types")
         summary.otherRows = other.affectedRows
         for reject in rejects {
             try connection.query(

@@ -28,6 +28,8 @@ struct LoadPlan: Sendable {
         var hasImportedAt: Bool
         var hasDeletedAt: Bool
         var hasUpdatedAt: Bool
+        /// Lines without id, keyed `(shop_id, parent column, position)` (``IdlessChildren``).
+        var positional: Bool = false
         /// Top-level members that another section maps (so the parser does not put them into the
         /// unmatched object) but this one does not: they go into this section's `extra` from their slot.
         var foreignMembers: [(key: [UInt8], slot: Int)] = []
@@ -53,10 +55,14 @@ struct LoadPlan: Sendable {
                     file: file, line: section.line,
                     message: "\(section.type) maps to table \(section.table), which does not exist in the database (add a migration)")
             }
-            guard schema.has("shop_id"), schema.has("id") else {
+            // Id-less children (lines with only __parentId) go to a table keyed (shop_id, parent, position).
+            let positional = IdlessChildren.isPositional(schema, section: section)
+            guard schema.has("shop_id"), schema.has("id") || positional else {
                 throw QueryFileError(
                     file: file, line: section.line,
-                    message: "table \(section.table) needs columns shop_id and id (bigint) to be loaded into")
+                    message:
+                        "table \(section.table) needs columns shop_id and id (bigint) to be loaded into, or, for lines without id, shop_id, the parent column and position (see docs/query-files.md)"
+                )
             }
             var targets: [Target] = []
             for column in section.columns {
@@ -92,7 +98,7 @@ struct LoadPlan: Sendable {
                     parentType: section.parentType, parentColumn: section.parentColumn, parentColumnSQLType: parentSQLType,
                     targets: targets, hasGID: schema.has("gid"), hasExtra: schema.columns["extra"] == "jsonb",
                     hasImportedAt: schema.has("imported_at"), hasDeletedAt: schema.has("deleted_at"),
-                    hasUpdatedAt: targets.contains { $0.column == "updated_at" && $0.kind == .timestamp }))
+                    hasUpdatedAt: targets.contains { $0.column == "updated_at" && $0.kind == .timestamp }, positional: positional))
         }
         // Members one section maps and another only selects must still reach the other's `extra`.
         func topLevel(_ path: String) -> String { String(path.split(separator: ".", maxSplits: 1).first ?? "") }

@@ -44,6 +44,10 @@ struct RowEncoder {
         let id = line[plan.idSlot]
         guard id.kind == .string || id.kind == .number else {
             if !line.isObject { throw RowRejection(reason: "the line is not a JSON object") }
+            if id.kind == .absent, let idless = try routeIdless(line) {
+                if case .section(let index) = idless { return (index, id) }
+                return (nil, id)
+            }
             throw RowRejection(reason: id.kind == .absent ? "the line has no \"id\" field" : "\"id\" is not a string")
         }
         let typename = line[plan.typenameSlot]
@@ -68,16 +72,21 @@ struct RowEncoder {
         let section = plan.sections[index]
         let mark = out.count
         do throws(RowRejection) {
-            // id (bigint) and gid (text)
-            out.beginField()
-            guard let numeric = GID.numericID(id.bytes, kind: id.kind) else {
-                throw RowRejection(reason: "\"id\" has no numeric part")
-            }
-            out.appendVerbatim(numeric)
-            if id.kind == .string {
-                guard out.field(id.bytes) else { throw RowRejection(reason: "\"id\" contains a NUL character") }
-            } else {
+            // id (bigint) and gid (text); none for a line without id (``IdlessChildren``)
+            if id.kind == .absent {
                 out.null()
+                out.null()
+            } else {
+                out.beginField()
+                guard let numeric = GID.numericID(id.bytes, kind: id.kind) else {
+                    throw RowRejection(reason: "\"id\" has no numeric part")
+                }
+                out.appendVerbatim(numeric)
+                if id.kind == .string {
+                    guard out.field(id.bytes) else { throw RowRejection(reason: "\"id\" contains a NUL character") }
+                } else {
+                    out.null()
+                }
             }
             if section.parentColumn != nil {
                 let parent = line[plan.parentSlot]
@@ -161,9 +170,13 @@ struct RowEncoder {
     /// Writes a line of a type no section maps: gid, type, parent gid, the raw line as jsonb.
     func encodeOther(_ line: borrowing JSONLLine, id: JSONLField, into out: inout CopyTextBuffer) throws(RowRejection) {
         let mark = out.count
-        guard id.kind == .string, out.field(id.bytes) else {
-            out.discardRow(from: mark)
-            throw RowRejection(reason: "\"id\" is not a string GID")
+        if id.kind == .absent {
+            out.null()  // a line without id: keyed by its parent and position when merged (``IdlessChildren``)
+        } else {
+            guard id.kind == .string, out.field(id.bytes) else {
+                out.discardRow(from: mark)
+                throw RowRejection(reason: "\"id\" is not a string GID")
+            }
         }
         let typename = line[plan.typenameSlot]
         if typename.kind == .string {

@@ -72,9 +72,16 @@ enum AdminSchema {
         "storeCreditAccounts": .init(nodeType: "StoreCreditAccount"),
         "agreements": .init(
             nodeType: "SalesAgreement", concreteTypes: ["OrderAgreement", "OrderEditAgreement", "RefundAgreement", "ReturnAgreement"]),
-        // Connections whose nodes do not implement Node: a bulk query cannot contain them.
-        "discountApplications": .init(nodeType: "DiscountApplication", isNode: false),
+        // Connections whose nodes have no id (leaf connections in bulk: lines with __parentId only).
+        "discountApplications": .init(nodeType: "DiscountApplication", concreteTypes: interfaces["DiscountApplication"], isNode: false),
         "shippingLines": .init(nodeType: "ShippingLine", isNode: false),
+    ]
+
+    /// Interfaces whose concrete types appear as `__typename` (a mapping section may name the interface).
+    static let interfaces: [String: [String]] = [
+        "DiscountApplication": [
+            "AutomaticDiscountApplication", "DiscountCodeApplication", "ManualDiscountApplication", "ScriptDiscountApplication",
+        ]
     ]
 
     /// Where the same field name means something else under a particular parent type.

@@ -21,24 +21,36 @@ struct BulkRules {
         var parentTypes: [String]?
         /// The node selection (`edges { node { … } }` and `nodes { … }`), fragments merged.
         var nodeFields: [QueryField]
+        /// The nodes select `id` without an alias: their lines carry it (else only `__parentId`).
+        var selectsID: Bool = true
+        /// Another connection hangs below these nodes.
+        var hasNestedConnection: Bool = false
     }
 
     var connections: [Connection] = []
     var violations: [BulkRuleViolation] = []
+    /// The real Admin API schema, when known: connections, lists and node types come from it
+    /// instead of the built-in table and the shape of the selection.
+    var schema: AdminAPISchema? = nil
 
     var root: Connection? { connections.first { $0.depth == 0 } }
     var errors: [BulkRuleViolation] { violations.filter(\.isError) }
 
-    /// All node types of the query's connections, root first, without duplicates.
+    /// All node types of the query's connections, root first, without duplicates: the concrete types,
+    /// and the interface a connection's nodes are (a mapping section may name either).
     var producedTypes: [String] {
         var out: [String] = []
-        for c in connections { for t in c.concreteTypes where !out.contains(t) { out.append(t) } }
+        for c in connections {
+            for t in c.concreteTypes where !out.contains(t) { out.append(t) }
+            if !out.contains(c.nodeType) { out.append(c.nodeType) }
+        }
         return out
     }
 
     /// Checks `document`.
-    static func check(_ document: QueryDocument) -> BulkRules {
+    static func check(_ document: QueryDocument, schema: AdminAPISchema? = nil) -> BulkRules {
         var rules = BulkRules()
+        rules.schema = schema
         let top = document.selections.mergedFields.filter { $0.name != "__typename" }
         for f in top where f.name == "node" || f.name == "nodes" {
             rules.add(
@@ -59,7 +71,7 @@ struct BulkRules {
                 .topLevelField, "a bulk query has exactly one top-level field; \(extra.name) is a second one (run a separate query for it)",
                 extra)
         }
-        guard let kind = classify(root, parent: "QueryRoot"), case .connection = kind else {
+        guard let kind = classify(root, parent: "QueryRoot", schema: schema), case .connection = kind else {
             rules.add(
                 .connection,
                 "the top-level field \(root.name) is not a connection (select it as \(root.name) { edges { node { id … } } }); bulk queries need at least one connection",
@@ -67,7 +79,7 @@ struct BulkRules {
             return rules
         }
         rules.connection(
-            root, kind: kind, derived: AdminSchema.kind(of: root.name, parent: "QueryRoot") == nil, path: [], depth: 0, parentTypes: nil)
+            root, kind: kind, derived: rules.isGuessed(root, parent: "QueryRoot"), path: [], depth: 0, parentTypes: nil)
         let total = rules.connections.count
         if total > maxConnections, let sixth = rules.connections.dropFirst(maxConnections).first {
             rules.add(
@@ -78,9 +90,11 @@ struct BulkRules {
         return rules
     }
 
-    /// What `field` is under `parent`: the table first, then its shape; nil for a leaf.
-    static func classify(_ field: QueryField, parent: String?) -> AdminSchema.Kind? {
+    /// What `field` is under `parent`: the real schema when given, else the built-in table, then its
+    /// shape; nil for a leaf.
+    static func classify(_ field: QueryField, parent: String?, schema: AdminAPISchema? = nil) -> AdminSchema.Kind? {
         guard let selections = field.selections else { return nil }
+        if let schema, let exact = schema.kind(of: field.name, parent: parent) { return exact }
         if let known = AdminSchema.kind(of: field.name, parent: parent) { return known }
         if hasConnectionShape(selections) {
             let type = AdminSchema.derivedNodeType(field.name)
@@ -96,6 +110,12 @@ struct BulkRules {
         }
     }
 
+    /// The node type of this connection had to be guessed from its name.
+    func isGuessed(_ field: QueryField, parent: String?) -> Bool {
+        if let schema, schema.kind(of: field.name, parent: parent) != nil { return false }
+        return AdminSchema.kind(of: field.name, parent: parent) == nil
+    }
+
     mutating func add(_ rule: BulkRuleViolation.Rule, _ message: String, _ field: QueryField, severity: BulkRuleViolation.Severity = .error)
     {
         violations.append(BulkRuleViolation(rule, message, line: field.line, column: field.column, severity: severity))
@@ -106,11 +126,6 @@ struct BulkRules {
         guard case .connection(let nodeType, let concreteTypes, let isNode) = kind else { return }
         let path = path + [field.name]
         let name = path.joined(separator: ".")
-        if !isNode {
-            add(
-                .notNode,
-                "\(name) is a connection of \(nodeType), which has no id (does not implement Node); bulk queries cannot contain it", field)
-        }
         for argument in field.arguments where Self.paginationArguments.contains(argument.name) {
             violations.append(
                 BulkRuleViolation(
@@ -154,23 +169,41 @@ struct BulkRules {
             return
         }
         let nodeFields = nodeSelections.mergedFields
+        let selectsID = nodeFields.contains(where: { $0.name == "id" && $0.alias == nil && $0.selections == nil })
+        let index = connections.count
         connections.append(
             Connection(
                 field: field, path: path, nodeType: nodeType, concreteTypes: concreteTypes, derivedType: derived, depth: depth,
-                parentTypes: parentTypes, nodeFields: nodeFields))
-        if !nodeFields.contains(where: { $0.name == "id" && $0.alias == nil }) {
-            add(
-                .missingID,
-                "the nodes of \(name) must select id: bulk links child lines to it through __parentId, and the loader keys rows by it",
-                field)
-        }
+                parentTypes: parentTypes, nodeFields: nodeFields, selectsID: selectsID))
         walk(nodeFields, parent: nodeType, path: path, depth: depth, insideList: nil, parentTypes: concreteTypes)
+        let nested = connections[(index + 1)...].filter { $0.depth == depth + 1 }.map { $0.path.last ?? "" }
+        connections[index].hasNestedConnection = !nested.isEmpty
+        if !selectsID {
+            if !nested.isEmpty {
+                // Shopify's own rule: children are linked to their parent through its id.
+                let aliased = nodeFields.contains { $0.name == "id" && $0.alias != nil }
+                add(
+                    .missingID,
+                    "the nodes of \(name) must select id\(aliased ? " without an alias" : ""): \(nested.joined(separator: ", ")) \(nested.count == 1 ? "is a connection" : "are connections") nested in them, and Shopify links their lines to the parent through __parentId (\"The parent 'node' field for a nested connection must select the 'id' field without an alias\")",
+                    field)
+            } else if depth == 0 {
+                add(
+                    .missingID,
+                    "the nodes of \(name) must select id: top-level lines are stored by their id (a nested connection's nodes may leave it out)",
+                    field)
+            } else if isNode {
+                add(
+                    .missingID,
+                    "the nodes of \(name) do not select id: their lines carry only __parentId and load as id-less children (select id to store them by it)",
+                    field, severity: .warning)
+            }
+        }
     }
 
     /// Walks fields inside a node (or inside an object or list inside one) looking for connections.
     mutating func walk(_ fields: [QueryField], parent: String?, path: [String], depth: Int, insideList: String?, parentTypes: [String]) {
         for f in fields {
-            guard let kind = Self.classify(f, parent: parent) else { continue }
+            guard let kind = Self.classify(f, parent: parent, schema: schema) else { continue }
             switch kind {
             case .connection:
                 let name = (path + [f.name]).joined(separator: ".")
@@ -189,8 +222,7 @@ struct BulkRules {
                     continue
                 }
                 connection(
-                    f, kind: kind, derived: AdminSchema.kind(of: f.name, parent: parent) == nil, path: path, depth: depth + 1,
-                    parentTypes: parentTypes)
+                    f, kind: kind, derived: isGuessed(f, parent: parent), path: path, depth: depth + 1, parentTypes: parentTypes)
             case .list(let type):
                 if Self.hasConnectionShape(f.selections ?? []) {
                     add(.connection, "\(f.name) is a plain list here, not a connection: select its fields directly, without edges/node", f)

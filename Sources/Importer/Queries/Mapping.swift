@@ -74,7 +74,7 @@ public struct Mapping: Sendable, Equatable {
                     throw QueryFileError(
                         file: file, line: lineNumber, message: "'\(right)' is not a column name (lower-case letters, digits, _)")
                 }
-                if left == "id" || left == "__parentId" || left == "__typename" {
+                if left == "id" || left == "__parentId" {
                     throw QueryFileError(file: file, line: lineNumber, message: "'\(left)' is mapped automatically; remove this line")
                 }
                 var section = sections.removeLast()

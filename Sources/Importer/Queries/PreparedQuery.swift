@@ -96,9 +96,13 @@ public struct BulkRuleViolation: Sendable, Equatable, CustomStringConvertible {
         case nestingDepth = "nesting-depth"
         /// A connection inside a plain list field.
         case connectionInList = "connection-in-list"
-        /// A connection whose nodes have no `id` (does not implement Node).
-        case notNode = "not-node"
-        /// A connection's node selection lacks `id`.
+        /// The real Admin API schema refuses the query (an unknown field, argument, enum value …).
+        case schema
+        /// A deprecated field, argument or enum value (warning, with Shopify's reason).
+        case deprecated
+        /// A field the shop's API version does not have yet (or any more).
+        case apiVersion = "api-version"
+        /// A connection's node selection lacks `id` where it needs one.
         case missingID = "missing-id"
         /// `first`/`last`/`after`/`before`/`pageInfo`/`cursor`: ignored by bulk (warning; stripped).
         case pagination

@@ -51,7 +51,7 @@ extension QueryFile {
         }
 
         // Pagination, exclusions, empty selections.
-        let rewriter = Rewriter(excluding: excludingTypes)
+        let rewriter = Rewriter(excluding: excludingTypes, schema: checks.schema)
         document.selections = rewriter.rewrite(document.selections, parent: "QueryRoot", isTop: true)
 
         // sortKey pairing on the top-level connection.
@@ -74,12 +74,26 @@ extension QueryFile {
         }
 
         // What is left must still pass (it only lost parts); check it as submitted.
-        let final = BulkRules.check(document)
+        let final = BulkRules.check(document, schema: checks.schema)
         guard final.errors.isEmpty, let finalRoot = final.root else {
             throw QueryFileError(file: path, violations: final.errors)
         }
+        let text = document.printed()
+        if let schema = checks.schema {
+            // What is submitted must be valid too (the sortKey added, templates filled).
+            let problems = schema.diagnose(text).filter { !$0.isDeprecation }
+            if !problems.isEmpty {
+                throw QueryFileError(
+                    file: path,
+                    violations: problems.map {
+                        BulkRuleViolation(
+                            .schema, "in the query as submitted (line \($0.line), column \($0.column)): \($0.message) [\(schema.label)]",
+                            line: root.field.line, column: root.field.column)
+                    })
+            }
+        }
         return PreparedQuery(
-            text: document.printed(), rootField: finalRoot.field.name, rootType: finalRoot.nodeType, types: final.producedTypes,
+            text: text, rootField: finalRoot.field.name, rootType: finalRoot.nodeType, types: final.producedTypes,
             warnings: warnings)
     }
 }
@@ -146,6 +160,7 @@ struct TemplateFiller {
 /// Strips pagination, removes excluded connections, and drops selections left empty.
 struct Rewriter {
     var excluding: Set<String>
+    var schema: AdminAPISchema? = nil
 
     func rewrite(_ selections: [QuerySelection], parent: String?, isTop: Bool = false) -> [QuerySelection] {
         var out: [QuerySelection] = []
@@ -159,7 +174,7 @@ struct Rewriter {
                     out.append(.field(field))
                     continue
                 }
-                switch BulkRules.classify(field, parent: parent) {
+                switch BulkRules.classify(field, parent: parent, schema: schema) {
                 case .connection(let nodeType, let concreteTypes, _)?:
                     if excluding.contains(nodeType) || !excluding.isDisjoint(with: concreteTypes) { continue }
                     field.arguments.removeAll { BulkRules.paginationArguments.contains($0.name) }

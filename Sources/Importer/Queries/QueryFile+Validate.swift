@@ -19,12 +19,13 @@ extension QueryFile {
     func analyze() -> (document: QueryDocument?, rules: BulkRules, violations: [BulkRuleViolation]) {
         let (document, parseViolations) = QueryDocument.parse(text)
         guard let document else { return (nil, BulkRules(), parseViolations) }
-        let rules = BulkRules.check(document)
+        let rules = BulkRules.check(document, schema: checks.schema)
         var violations = parseViolations + rules.violations
         violations += Self.checkTemplates(document.selections)
         if rules.root != nil {
             violations += checkMapping(rules)
         }
+        violations += checkAgainstSchema(rules)
         violations.sort { ($0.line, $0.column) < ($1.line, $1.column) }
         return (document, rules, violations)
     }
@@ -99,7 +100,8 @@ extension QueryFile {
         let producedList = rules.connections.map { "\($0.path.joined(separator: ".")) → \($0.concreteTypes.joined(separator: "|"))" }
         for section in mapping.sections {
             let at = (line: section.line, column: column(of: section.type, line: section.line))
-            let producers = rules.connections.filter { $0.concreteTypes.contains(section.type) }
+            // A section may name a concrete type or the interface a connection's nodes are (DiscountApplication).
+            let producers = rules.connections.filter { $0.concreteTypes.contains(section.type) || $0.nodeType == section.type }
             guard !producers.isEmpty else {
                 // A connection shopbulk does not know has a guessed node type: the section may be right.
                 let guessed = rules.connections.filter(\.derivedType)
@@ -145,22 +147,39 @@ extension QueryFile {
                             line: at.line, column: at.column, severity: .warning))
                 }
             }
+            for p in producers where !p.selectsID {
+                // Lines without id are told apart by __typename only.
+                if !p.nodeFields.contains(where: { $0.name == "__typename" && $0.alias == nil }) {
+                    out.append(
+                        BulkRuleViolation(
+                            .mapping,
+                            "\(section.type) -> \(section.table): the nodes of \(p.path.joined(separator: ".")) select no id, so their lines are routed by __typename: select __typename in them",
+                            line: at.line, column: at.column))
+                }
+                if section.parentType == nil {
+                    out.append(
+                        BulkRuleViolation(
+                            .mapping,
+                            "\(section.type) -> \(section.table): its lines have no id; map them as children (', child of \(p.parentTypes?.first ?? "Parent") via <column>') into a table keyed by (shop_id, <column>, position)",
+                            line: at.line, column: at.column))
+                }
+            }
             let fields = producers.flatMap { $0.nodeFields.map(QuerySelection.field) }.mergedFields
             for mapped in section.columns {
-                if let problem = Self.resolve(mapped.path, in: fields, type: section.type) {
+                if let problem = Self.resolve(mapped.path, in: fields, type: section.type, schema: rules.schema) {
                     out.append(
                         BulkRuleViolation(
                             .mapping, "\(section.type).\(mapped.path) -> \(mapped.column): \(problem)", line: mapped.line,
                             column: column(of: mapped.path, line: mapped.line)))
                 }
             }
-            out += Self.checkPartlyMapped(section, fields: fields)
+            out += Self.checkPartlyMapped(section, fields: fields, schema: rules.schema)
         }
         return out
     }
 
     /// Why `path` cannot be read from a node with these fields, or nil if it can.
-    static func resolve(_ path: String, in fields: [QueryField], type: String) -> String? {
+    static func resolve(_ path: String, in fields: [QueryField], type: String, schema: AdminAPISchema? = nil) -> String? {
         let segments = path.split(separator: ".").map(String.init)
         var current = fields
         var parent: String? = type
@@ -171,7 +190,7 @@ extension QueryFile {
                 let place = i == 0 ? "to the \(type) node" : "inside \(segments[..<i].joined(separator: "."))"
                 return "\(here) is not selected by the query (add `\(missing)` \(place), or remove this mapping line)"
             }
-            let kind = BulkRules.classify(field, parent: parent)
+            let kind = BulkRules.classify(field, parent: parent, schema: schema)
             if case .connection = kind {
                 return "\(here) is a connection: its nodes are lines of their own; map their type in a section of its own"
             }
@@ -191,14 +210,14 @@ extension QueryFile {
     /// A top-level field that some mapping path goes into but that is not mapped as a whole: whatever
     /// else is selected below it is neither in a column nor in `extra` (only wholly unmapped top-level
     /// fields go there).
-    static func checkPartlyMapped(_ section: Mapping.Section, fields: [QueryField]) -> [BulkRuleViolation] {
+    static func checkPartlyMapped(_ section: Mapping.Section, fields: [QueryField], schema: AdminAPISchema? = nil) -> [BulkRuleViolation] {
         var out: [BulkRuleViolation] = []
         for member in fields where member.selections != nil {
             let key = member.responseKey
             let paths = section.columns.map(\.path).filter { $0 == key || $0.hasPrefix(key + ".") }
             guard !paths.isEmpty, !paths.contains(key) else { continue }
-            if case .connection = BulkRules.classify(member, parent: section.type) { continue }
-            for (endpoint, field) in endpoints(of: member, prefix: key, parent: section.type) {
+            if case .connection = BulkRules.classify(member, parent: section.type, schema: schema) { continue }
+            for (endpoint, field) in endpoints(of: member, prefix: key, parent: section.type, schema: schema) {
                 let covered = paths.contains { endpoint == $0 || endpoint.hasPrefix($0 + ".") }
                 if !covered {
                     out.append(
@@ -213,13 +232,13 @@ extension QueryFile {
     }
 
     /// The leaves (and whole lists) selected below `field`, as paths.
-    static func endpoints(of field: QueryField, prefix: String, parent: String?) -> [(String, QueryField)] {
+    static func endpoints(of field: QueryField, prefix: String, parent: String?, schema: AdminAPISchema? = nil) -> [(String, QueryField)] {
         guard let sub = field.selections else { return [(prefix, field)] }
-        switch BulkRules.classify(field, parent: parent) {
+        switch BulkRules.classify(field, parent: parent, schema: schema) {
         case .connection?: return []
         case .list?: return [(prefix, field)]
         case .object(let t)?:
-            return sub.mergedFields.flatMap { endpoints(of: $0, prefix: prefix + "." + $0.responseKey, parent: t) }
+            return sub.mergedFields.flatMap { endpoints(of: $0, prefix: prefix + "." + $0.responseKey, parent: t, schema: schema) }
         case nil: return [(prefix, field)]
         }
     }

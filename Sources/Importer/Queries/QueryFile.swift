@@ -11,6 +11,9 @@ public struct QueryFile: Sendable {
     public var mapping: Mapping
     /// Lower-case hex SHA-256 of the file's text: recorded with every run.
     public var hash: String
+    /// What the file is checked against beyond the bulk rules: the shop's API version and, when
+    /// known, the real Admin API schema. Empty by default (bulk rules and built-in table only).
+    public var checks = QueryCheckContext()
 
     public init(name: String, path: String, text: String) throws(QueryFileError) {
         self.name = name

@@ -39,6 +39,10 @@ public struct LookupPerson: Sendable, Encodable, Equatable {
     public var address: String?
     public var createdAt: String?
     public var updatedAt: String?
+    /// The company (by the shop's contact field map; the default address's company otherwise).
+    public var company: String? = nil
+    /// The shop's custom contact fields (`custom.NAME` in its contact field map), by name.
+    public var customFields: [String: String?] = [:]
 }
 
 /// An order with its line items.
@@ -174,6 +178,12 @@ public struct ServiceDeskQueries {
                    nullif(trim(concat_ws(' ', address->>'zip', address->>'city')), ''), nullif(address->>'province', ''),
                    nullif(coalesce(address->>'country', address->>'countryCodeV2'), '')), '')
             """
+        // The indexed customers.email unless the shop maps the e-mail to another source.
+        let mapped =
+            try connection.query(
+                "SELECT 1 FROM contact_field_map WHERE shop_id = $1 AND field = 'email'", [shop.id], name: "contact e-mail source"
+            ).count > 0
+        let emailColumn = mapped ? "email" : "customer_email"
         let sql: String
         switch shop.customersAs {
         case .contact:
@@ -181,9 +191,10 @@ public struct ServiceDeskQueries {
                 SELECT contact_id AS id, gid, full_name AS name, email, phone, state, note, number_of_orders,
                        amount_spent::text AS amount_spent, amount_spent_currency, \(address) AS address,
                        coalesce(to_json(tags), '[]')::text AS tags,
-                       \(Self.iso("created_at")) AS created_at, \(Self.iso("updated_at")) AS updated_at
+                       \(Self.iso("created_at")) AS created_at, \(Self.iso("updated_at")) AS updated_at,
+                       company, custom_fields::text AS custom_fields
                 FROM contacts
-                WHERE shop_id = $1 AND lower(email) = lower($2)
+                WHERE shop_id = $1 AND lower(\(emailColumn)) = lower($2)
                 ORDER BY updated_at DESC NULLS LAST, contact_id
                 """
         case .customer:
@@ -191,9 +202,10 @@ public struct ServiceDeskQueries {
                 SELECT account_id AS id, gid, account_name AS name, main_email AS email, main_phone AS phone, NULL::text AS state, note,
                        number_of_orders, amount_spent::text AS amount_spent, amount_spent_currency, \(address) AS address,
                        coalesce(to_json(tags), '[]')::text AS tags,
-                       \(Self.iso("created_at")) AS created_at, \(Self.iso("updated_at")) AS updated_at
+                       \(Self.iso("created_at")) AS created_at, \(Self.iso("updated_at")) AS updated_at,
+                       company, custom_fields::text AS custom_fields
                 FROM customer_accounts
-                WHERE shop_id = $1 AND lower(main_email) = lower($2)
+                WHERE shop_id = $1 AND lower(\(emailColumn == "email" ? "main_email" : emailColumn)) = lower($2)
                 ORDER BY updated_at DESC NULLS LAST, account_id
                 """
         }
@@ -203,8 +215,18 @@ public struct ServiceDeskQueries {
                 phone: row["phone"].string, state: row["state"].string, tags: Self.decodeTags(row["tags"].string), note: row["note"].string,
                 numberOfOrders: row["number_of_orders"].int64, amountSpent: row["amount_spent"].string,
                 amountSpentCurrency: row["amount_spent_currency"].string, address: row["address"].string,
-                createdAt: row["created_at"].string, updatedAt: row["updated_at"].string)
+                createdAt: row["created_at"].string, updatedAt: row["updated_at"].string, company: row["company"].string,
+                customFields: Self.decodeFields(row["custom_fields"].string))
         }
+    }
+
+    static func decodeFields(_ json: String?) -> [String: String?] {
+        guard let json, let data = json.data(using: .utf8),
+            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        else { return [:] }
+        var out: [String: String?] = [:]
+        for (k, v) in object { out[k] = v as? String }
+        return out
     }
 
     /// A `timestamptz` as ISO 8601 UTC text (`2025-06-03T10:15:00Z`).

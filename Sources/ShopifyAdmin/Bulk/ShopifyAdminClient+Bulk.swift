@@ -45,31 +45,12 @@ extension ShopifyAdminClient {
         -> BulkSubmitOutcome
     {
         let version = endpoint.apiVersion
-        let codeField = version.hasUserErrorCode ? " code" : ""
-        let mutation: String
+        let mutation = AdminOperations.submit(version)
         var variables: [String: JSONValue] = ["query": .string(query)]
         if version.hasGroupObjects {
-            mutation = """
-                mutation ShopbulkRunQuery($query: String!, $groupObjects: Boolean!) {
-                  bulkOperationRunQuery(query: $query, groupObjects: $groupObjects) {
-                    bulkOperation { \(BulkOperation.selection) }
-                    userErrors { field message\(codeField) }
-                  }
-                }
-                """
             variables["groupObjects"] = .bool(groupObjects)
-        } else {
-            if !groupObjects {
-                logger.debug("API \(version) has no groupObjects argument: the result is grouped")
-            }
-            mutation = """
-                mutation ShopbulkRunQuery($query: String!) {
-                  bulkOperationRunQuery(query: $query) {
-                    bulkOperation { \(BulkOperation.selection) }
-                    userErrors { field message\(codeField) }
-                  }
-                }
-                """
+        } else if !groupObjects {
+            logger.debug("API \(version) has no groupObjects argument: the result is grouped")
         }
         let data = try await strictGraphQL(query: mutation, variables: variables, estimatedCost: 10)
         guard let payload = data["bulkOperationRunQuery"], payload.object != nil else {
@@ -96,15 +77,7 @@ extension ShopifyAdminClient {
     /// The operation now: `bulkOperation(id:)` on 2026-01+, `node(id:)` before. nil when the shop does
     /// not know it (or it belongs to another app).
     public func bulkOperation(id: String) async throws -> BulkOperation? {
-        let query: String
-        let key: String
-        if endpoint.apiVersion.hasBulkOperationQueries {
-            query = "query ShopbulkBulkOperation($id: ID!) { bulkOperation(id: $id) { \(BulkOperation.selection) } }"
-            key = "bulkOperation"
-        } else {
-            query = "query ShopbulkBulkOperation($id: ID!) { node(id: $id) { ... on BulkOperation { \(BulkOperation.selection) } } }"
-            key = "node"
-        }
+        let (query, key) = AdminOperations.poll(endpoint.apiVersion)
         let data = try await strictGraphQL(query: query, variables: ["id": .string(id)], estimatedCost: 1)
         guard let value = data[key], !value.isNull, value["id"] != nil else { return nil }
         return try BulkOperation(json: value)
@@ -167,11 +140,7 @@ extension ShopifyAdminClient {
     /// operations this tool started.
     @discardableResult
     public func cancel(id: String) async throws -> BulkOperation? {
-        let mutation = """
-            mutation ShopbulkCancel($id: ID!) {
-              bulkOperationCancel(id: $id) { bulkOperation { \(BulkOperation.selection) } userErrors { field message } }
-            }
-            """
+        let mutation = AdminOperations.cancel
         let data = try await strictGraphQL(query: mutation, variables: ["id": .string(id)], estimatedCost: 10)
         let payload = data["bulkOperationCancel"]
         let messages = (payload?["userErrors"]?.array ?? []).compactMap { $0["message"]?.string }
@@ -189,7 +158,7 @@ extension ShopifyAdminClient {
     public func listOperations(status: BulkOperation.Status? = nil, limit: Int = 250) async throws -> [BulkOperation] {
         guard endpoint.apiVersion.hasBulkOperationQueries else {
             let data = try await strictGraphQL(
-                query: "query ShopbulkCurrent { currentBulkOperation(type: QUERY) { \(BulkOperation.selection) } }", estimatedCost: 1)
+                query: AdminOperations.list(endpoint.apiVersion), estimatedCost: 1)
             guard let value = data["currentBulkOperation"], !value.isNull else { return [] }
             let operation = try BulkOperation(json: value)
             if let status, operation.status != status { return [] }
@@ -204,14 +173,7 @@ extension ShopifyAdminClient {
             var variables: [String: JSONValue] = ["first": .number(Double(page)), "query": .string(filter)]
             if let after { variables["after"] = .string(after) }
             let data = try await strictGraphQL(
-                query: """
-                    query ShopbulkList($first: Int!, $after: String, $query: String) {
-                      bulkOperations(first: $first, after: $after, query: $query) {
-                        edges { cursor node { \(BulkOperation.selection) } }
-                        pageInfo { hasNextPage endCursor }
-                      }
-                    }
-                    """, variables: variables, estimatedCost: Double(2 + page))
+                query: AdminOperations.list(endpoint.apiVersion), variables: variables, estimatedCost: Double(2 + page))
             let connection = data["bulkOperations"]
             for edge in connection?["edges"]?.array ?? [] {
                 if let node = edge["node"] { result.append(try BulkOperation(json: node)) }

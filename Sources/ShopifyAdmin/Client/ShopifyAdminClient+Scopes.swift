@@ -23,7 +23,7 @@ extension ShopifyAdminClient {
     @discardableResult
     public func checkScopes(required: [String] = ["read_customers", "read_orders"]) async throws -> ScopeReport {
         let data = try await strictGraphQL(
-            query: "query ShopbulkScopes { currentAppInstallation { accessScopes { handle } } }", estimatedCost: 2)
+            query: AdminOperations.scopes, estimatedCost: 2)
         guard let list = data["currentAppInstallation"]?["accessScopes"]?.array else {
             throw ShopifyError(code: .badResponse, message: "currentAppInstallation.accessScopes is missing", store: endpoint.store)
         }

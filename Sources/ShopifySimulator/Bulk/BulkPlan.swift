@@ -4,16 +4,22 @@ final class BulkNodePlan: Sendable {
     let type: String
     /// Fields written inline in the node's line (connections removed).
     let fields: [CField]
+    /// For an abstract node type (`DiscountApplication`): the inline fields per concrete type.
+    let fieldsByType: [String: [CField]]
     let connections: [Nested]
+
+    /// The inline fields of a node of the concrete `type`.
+    func fields(for type: String) -> [CField] { fieldsByType.isEmpty ? fields : (fieldsByType[type] ?? []) }
 
     struct Nested: Sendable {
         let field: CField
         let plan: BulkNodePlan
     }
 
-    init(type: String, fields: [CField], connections: [Nested]) {
+    init(type: String, fields: [CField], fieldsByType: [String: [CField]] = [:], connections: [Nested]) {
         self.type = type
         self.fields = fields
+        self.fieldsByType = fieldsByType
         self.connections = connections
     }
 }
@@ -24,6 +30,8 @@ struct BulkPlan: Sendable {
     let node: BulkNodePlan
     /// Access scopes the query needs (`read_customers`, `read_orders`).
     let requiredScopes: Set<String>
+    /// A top-level connection the simulator has no data for (only with `--schema`): no lines.
+    var empty = false
 }
 
 struct BulkRuleViolation: Error, Sendable, Equatable {
@@ -47,6 +55,19 @@ enum BulkRules {
         return out
     }
 
+    /// The node selection per concrete type when the node type is abstract (else empty).
+    static func nodeSelectionByType(of connection: CField) -> [String: [CField]] {
+        var out: [String: [CField]] = [:]
+        for c in connection.children {
+            let node = c.name == "edges" ? c.child("node") : (c.name == "nodes" ? c : nil)
+            guard let node else { continue }
+            for (type, fields) in node.childrenByType {
+                for f in fields where !(out[type] ?? []).contains(where: { $0.key == f.key }) { out[type, default: []].append(f) }
+            }
+        }
+        return out
+    }
+
     /// Validates a compiled bulk query (already checked against the schema) and builds its plan,
     /// or returns the user-error messages Shopify would give.
     static func plan(_ rootFields: [CField]) -> Result<BulkPlan, BulkRuleViolation> {
@@ -65,7 +86,8 @@ enum BulkRules {
         guard root.def.kind == .connection else {
             return .failure(BulkRuleViolation(messages: ["Bulk queries must contain at least one connection."]))
         }
-        guard root.name == "customers" || root.name == "orders" else {
+        let modelledRoot = root.name == "customers" || root.name == "orders"
+        guard modelledRoot || root.def.unmodelled else {
             return .failure(
                 BulkRuleViolation(messages: ["The simulator can run bulk queries over `customers` and `orders` only (got `\(root.name)`)."])
             )
@@ -78,7 +100,7 @@ enum BulkRules {
         func scope(for type: String) {
             switch type {
             case "Customer", "MailingAddress": scopes.insert("read_customers")
-            case "Order", "LineItem", "Fulfillment", "FulfillmentLineItem": scopes.insert("read_orders")
+            case "Order", "LineItem", "Fulfillment", "FulfillmentLineItem", "DiscountApplication": scopes.insert("read_orders")
             default: break
             }
         }
@@ -119,18 +141,24 @@ enum BulkRules {
         func node(_ connection: CField, depth: Int) -> BulkNodePlan {
             scope(for: connection.def.type)
             let sel = nodeSelection(of: connection)
-            let nested = walk(sel, depth: depth, insideList: false, insideObject: false)
-            if !nested.isEmpty, !sel.contains(where: { $0.name == "id" }) {
+            let byType = nodeSelectionByType(of: connection)
+            var all = sel
+            for fields in byType.values { for f in fields where !all.contains(where: { $0.key == f.key }) { all.append(f) } }
+            let nested = walk(all, depth: depth, insideList: false, insideObject: false)
+            // Shopify: the parent of a nested connection selects `id` itself, not under an alias.
+            if !nested.isEmpty, !all.contains(where: { $0.name == "id" && $0.key == "id" }) {
                 withoutId.append(contentsOf: nested.map(\.field.key))
             }
-            return BulkNodePlan(type: connection.def.type, fields: sel.filter { $0.def.kind != .connection }, connections: nested)
+            return BulkNodePlan(
+                type: connection.def.type, fields: sel.filter { $0.def.kind != .connection },
+                fieldsByType: byType.mapValues { $0.filter { $0.def.kind != .connection } }, connections: nested)
         }
 
         connections += 1
         let rootPlan = node(root, depth: 0)
         if !withoutId.isEmpty {
             errors.append(
-                "The parent 'node' field for a nested connection must select the 'id' field. Connection fields without 'id': \(withoutId.joined(separator: ", "))."
+                "The parent 'node' field for a nested connection must select the 'id' field without an alias and must be of 'ID' return type. Connection fields without 'id': \(withoutId.joined(separator: ", "))."
             )
         }
         if connections > maxConnections {
@@ -143,6 +171,8 @@ enum BulkRules {
             unique = unique.filter { !$0.hasPrefix("The simulator") } + unique.filter { $0.hasPrefix("The simulator") }
             return .failure(BulkRuleViolation(messages: unique))
         }
-        return .success(BulkPlan(root: root, node: rootPlan, requiredScopes: scopes))
+        var plan = BulkPlan(root: root, node: rootPlan, requiredScopes: scopes)
+        plan.empty = !modelledRoot  // a valid query over a connection without data: it completes with no lines
+        return .success(plan)
     }
 }

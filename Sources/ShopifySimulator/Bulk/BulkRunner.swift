@@ -27,7 +27,7 @@ final class BulkRunner: @unchecked Sendable {
     private var lastLineLength = 0
     private var emittedObjects = 0
     private var emittedRoots = 0
-    private var pending: [(bytes: [UInt8], root: Bool)] = []
+    private var pending: [(bytes: [UInt8], root: Bool, parent: String?)] = []
     private var rng: UInt64
     private var writer = JSONWriter(capacity: 1024)
     private var lastProgress = 0.0
@@ -150,6 +150,7 @@ final class BulkRunner: @unchecked Sendable {
         case .unlimited: rate = nil
         case .rowsPerSecond(let r): rate = r > 0 ? r : nil
         case .duration(let d):
+            if plan.empty { rate = nil; return }
             var n = 0
             rootQuery().forEach { _ in
                 n += 1; return true
@@ -168,6 +169,7 @@ final class BulkRunner: @unchecked Sendable {
     // MARK: walking the shop
 
     private func emitRoots() throws {
+        if plan.empty { return }
         let q = rootQuery()
         let rw = RecordWriter(snapshot: snapshot, bulk: true)
         let failAt = faults.first { [.internalServerError, .timeout, .canceled, .failedWithoutCode].contains($0.kind) }
@@ -194,14 +196,16 @@ final class BulkRunner: @unchecked Sendable {
     private func emitCustomer(_ c: SimCustomer, _ p: BulkNodePlan, _ rw: RecordWriter, parent: String?) throws {
         writer.reset()
         rw.writeCustomer(p.fields, c, &writer, parentId: parent)
-        emit(root: parent == nil)
+        emit(root: parent == nil, parent: parent)
         for n in p.connections {
             switch n.field.name {
+            case "metafields":
+                emitMetafields(c.metafields, n, rw, parent: c.gid)
             case "addressesV2":
                 for a in c.addresses {
                     writer.reset()
                     rw.writeAddress(n.plan.fields, a, &writer, parentId: c.gid)
-                    emit(root: false)
+                    emit(root: false, parent: c.gid)
                 }
             case "orders":
                 let search = SearchQuery.parse(n.field.arg("query")?.string)
@@ -223,45 +227,67 @@ final class BulkRunner: @unchecked Sendable {
     private func emitOrder(_ o: SimOrder, _ p: BulkNodePlan, _ rw: RecordWriter, parent: String?) throws {
         writer.reset()
         rw.writeOrder(p.fields, o, &writer, parentId: parent)
-        emit(root: parent == nil)
-        for n in p.connections where n.field.name == "lineItems" {
-            for li in o.lineItems {
-                writer.reset()
-                rw.writeLineItem(n.plan.fields, li, &writer, parentId: o.gid)
-                emit(root: false)
+        emit(root: parent == nil, parent: parent)
+        for n in p.connections {
+            switch n.field.name {
+            case "lineItems":
+                for li in o.lineItems {
+                    writer.reset()
+                    rw.writeLineItem(n.plan.fields, li, &writer, parentId: o.gid)
+                    emit(root: false, parent: o.gid)
+                }
+            case "discountApplications":
+                // No id: the lines carry only __parentId.
+                for d in o.discountApplications {
+                    writer.reset()
+                    rw.writeDiscountApplication(n.plan.fields(for: d.typename), d, &writer, parentId: o.gid)
+                    emit(root: false, parent: o.gid)
+                }
+            case "metafields":
+                emitMetafields(o.metafields, n, rw, parent: o.gid)
+            default:
+                break  // a connection the simulator does not model has no nodes
             }
+        }
+    }
+
+    private func emitMetafields(_ all: [SimMetafield], _ n: BulkNodePlan.Nested, _ rw: RecordWriter, parent: String) {
+        let selected = MetafieldSelection.many(all, namespace: n.field.arg("namespace")?.string, keys: n.field.arg("keys")?.stringList)
+        for m in selected {
+            writer.reset()
+            rw.writeMetafield(n.plan.fields, m, &writer, parentId: parent)
+            emit(root: false, parent: parent)
         }
     }
 
     // MARK: output
 
-    private func emit(root: Bool) {
+    /// `parent`: the GID in the line's `__parentId` (nil for a top-level line).
+    private func emit(root: Bool, parent: String? = nil) {
         emittedObjects += 1
         if root { emittedRoots += 1 }
         if op.groupObjects {
             writeLine(writer.bytes, root: root)
         } else {
             // Ungrouped: lines leave a small random window in random order, so children can come
-            // before their parent and parents can be separated from their children.
-            pending.append((writer.bytes, root))
-            if pending.count > BulkRunner.interleaveWindow {
-                rng = Mix.splitmix(rng)
-                let k = Int(rng % UInt64(pending.count))
-                pending.swapAt(k, pending.count - 1)
-                let l = pending.removeLast()
-                writeLine(l.bytes, root: l.root)
-            }
+            // before their parent and parents can be separated from their children; one parent's
+            // children keep their order among themselves.
+            pending.append((writer.bytes, root, parent))
+            if pending.count > BulkRunner.interleaveWindow { writeOnePending() }
         }
     }
 
+    /// Writes a random pending line, or the first pending sibling before it (same parent).
+    private func writeOnePending() {
+        rng = Mix.splitmix(rng)
+        var k = Int(rng % UInt64(pending.count))
+        if let parent = pending[k].parent, let first = pending.firstIndex(where: { $0.parent == parent }) { k = first }
+        let l = pending.remove(at: k)
+        writeLine(l.bytes, root: l.root)
+    }
+
     private func drainPending() {
-        while !pending.isEmpty {
-            rng = Mix.splitmix(rng)
-            let k = Int(rng % UInt64(pending.count))
-            pending.swapAt(k, pending.count - 1)
-            let l = pending.removeLast()
-            writeLine(l.bytes, root: l.root)
-        }
+        while !pending.isEmpty { writeOnePending() }
     }
 
     private func writeLine(_ bytes: [UInt8], root: Bool) {

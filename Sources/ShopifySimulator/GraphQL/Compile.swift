@@ -36,7 +36,7 @@ final class CField: Sendable {
     func arg(_ name: String) -> ArgValue? { args[name].flatMap { $0.isNull ? nil : $0 } }
 
     /// The child selection for a concrete runtime type.
-    func selection(for type: String) -> [CField] { Schema.isAbstract(def.type) ? (childrenByType[type] ?? []) : children }
+    func selection(for type: String) -> [CField] { childrenByType.isEmpty ? children : (childrenByType[type] ?? []) }
 
     /// The first child named `name` (through `edges { node }` for connections).
     func child(_ name: String) -> CField? { children.first { $0.name == name } }
@@ -45,11 +45,25 @@ final class CField: Sendable {
 /// Checks selections against the schema and builds `CField` trees; collects every error.
 struct SelectionCompiler {
     let version: Int
+    /// The real schema (`--schema`): fields the built-in schema lacks come from it (already validated).
+    let sdl: SDLSchema?
     var errors: [GQLError] = []
     /// Deprecated fields the selection used, as `Type.field`.
     var deprecatedUsed: [String] = []
 
-    init(version: Int) { self.version = version }
+    init(version: Int, sdl: SDLSchema? = nil) {
+        self.version = version
+        self.sdl = sdl
+    }
+
+    /// The concrete types of an abstract type (`Node`: the modelled node types), nil if `type` is concrete.
+    func possibleTypes(_ type: String) -> [String]? {
+        if type == "Node" { return Schema.nodeTypes.sorted() }
+        if let builtIn = Schema.abstractTypes[type] { return builtIn }
+        return sdl?.possibleTypes(of: type)
+    }
+
+    func typeExists(_ type: String) -> Bool { Schema.types[type] != nil || Schema.abstractTypes[type] != nil || sdl?.hasType(type) == true }
 
     static let typenameDef = FieldDef(name: "__typename", kind: .scalar, type: "String")
 
@@ -80,13 +94,18 @@ struct SelectionCompiler {
                         column: f.column))
                 continue
             }
-            guard let def = Schema.field(f.name, on: type, version: version) else {
+            guard var def = Schema.field(f.name, on: type, version: version) ?? sdl?.fieldDef(f.name, on: type) else {
                 errors.append(
                     GQLError(
                         message: "Field '\(f.name)' doesn't exist on type '\(type)'",
                         locations: [.init(line: f.line, column: f.column)], path: path + [key],
                         extensions: [("code", "undefinedField"), ("typeName", type), ("fieldName", f.name)]))
                 continue
+            }
+            if let sdl, !def.unmodelled, let real = sdl.fieldDef(f.name, on: type) {
+                // Modelled, but where the simulator writes no value, the schema's nullability decides.
+                def.nullable = real.nullable
+                def.leafDefault = real.leafDefault
             }
             for (a, _) in f.args
             where !def.args.contains(a) || (f.name == "bulkOperationRunQuery" && a == "groupObjects" && version < 202507) {
@@ -146,12 +165,12 @@ struct SelectionCompiler {
         if !isLeaf {
             let sels = f.selections + extra
             let t = Schema.selectionType(of: def)
-            if Schema.isAbstract(t) {
+            if let concreteTypes = possibleTypes(t) {
                 // Validate fragment conditions and compile one selection per concrete type.
-                validateConditions(sels, path: path)
-                for concrete in Schema.nodeTypes.sorted() {
-                    var sub = SelectionCompiler(version: version)
-                    let compiled = sub.compileAbstract(sels, concrete: concrete, path: path)
+                if sdl == nil { validateConditions(sels, abstract: t, path: path) }
+                for concrete in concreteTypes {
+                    var sub = SelectionCompiler(version: version, sdl: sdl)
+                    let compiled = sub.compileAbstract(sels, abstract: t, concrete: concrete, path: path)
                     byType[concrete] = compiled
                     for e in sub.errors where !errors.contains(e) { errors.append(e) }
                     for d in sub.deprecatedUsed where !deprecatedUsed.contains(d) { deprecatedUsed.append(d) }
@@ -166,40 +185,43 @@ struct SelectionCompiler {
             key: key, name: f.name, def: def, args: args, children: children, childrenByType: byType, line: f.line, column: f.column)
     }
 
-    /// Fields that apply to `concrete` from a selection on `Node`: fields valid on Node, plus fragments on `concrete`.
-    private mutating func compileAbstract(_ sels: [RawSelection], concrete: String, path: [String]) -> [CField] {
+    /// Fields that apply to `concrete` from a selection on an abstract type: fields valid on it, plus
+    /// fragments on `concrete` (or on another abstract type that `concrete` belongs to).
+    private mutating func compileAbstract(_ sels: [RawSelection], abstract: String, concrete: String, path: [String]) -> [CField] {
         var direct: [RawSelection] = []
         var forType: [RawSelection] = []
         for s in sels {
             switch s {
             case .field: direct.append(s)
             case .fragment(let cond, let inner):
-                if cond == nil || cond == "Node" {
+                if cond == nil || cond == abstract {
                     direct.append(contentsOf: inner)
-                } else if cond == concrete {
+                } else if cond == concrete || possibleTypes(cond!)?.contains(concrete) == true {
                     forType.append(contentsOf: inner)
                 }
             }
         }
-        // Direct fields must exist on Node.
-        var nodeCompiler = SelectionCompiler(version: version)
-        _ = nodeCompiler.compile(direct, on: "Node", path: path)
-        errors.append(contentsOf: nodeCompiler.errors)
+        // Direct fields must exist on the abstract type (unions have none but __typename).
+        if Schema.types[abstract] != nil || sdl == nil {
+            var abstractCompiler = SelectionCompiler(version: version, sdl: sdl)
+            _ = abstractCompiler.compile(direct, on: abstract, path: path)
+            errors.append(contentsOf: abstractCompiler.errors)
+        }
         return compile(direct + forType, on: concrete, path: path)
     }
 
-    private mutating func validateConditions(_ sels: [RawSelection], path: [String]) {
+    private mutating func validateConditions(_ sels: [RawSelection], abstract: String, path: [String]) {
         for s in sels {
-            if case .fragment(let cond?, let inner) = s, cond != "Node" {
-                if Schema.types[cond] == nil {
+            if case .fragment(let cond?, let inner) = s, cond != abstract {
+                if !typeExists(cond) {
                     errors.append(
                         GQLError(
                             message: "No such type \(cond), so it can't be a fragment condition", path: path,
                             extensions: [("code", "undefinedType"), ("typeName", cond)]))
-                } else if !Schema.nodeTypes.contains(cond) {
+                } else if possibleTypes(abstract)?.contains(cond) != true {
                     errors.append(
                         GQLError(
-                            message: "Fragment on \(cond) can't be spread inside Node", path: path,
+                            message: "Fragment on \(cond) can't be spread inside \(abstract)", path: path,
                             extensions: [("code", "cannotSpreadFragment")]))
                 }
                 _ = inner
@@ -213,9 +235,9 @@ struct SelectionCompiler {
             switch s {
             case .field(let f): out.append(f)
             case .fragment(let cond, let inner):
-                if cond == nil || cond == type || (cond == "Node" && Schema.nodeTypes.contains(type)) {
+                if cond == nil || cond == type || possibleTypes(cond!)?.contains(type) == true {
                     collect(inner, on: type, into: &out)
-                } else if let cond, Schema.types[cond] == nil {
+                } else if let cond, !typeExists(cond) {
                     errors.append(
                         GQLError(
                             message: "No such type \(cond), so it can't be a fragment condition",

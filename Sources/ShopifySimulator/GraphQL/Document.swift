@@ -27,6 +27,7 @@ indirect enum ArgValue: Sendable, Equatable {
         }
     }
     var bool: Bool? { if case .bool(let b) = self { return b }; return nil }
+    var stringList: [String]? { if case .list(let l) = self { return l.compactMap(\.string) }; return nil }
     var isNull: Bool { self == .null }
 
     static func from(json: JSONValue?) -> ArgValue {

@@ -31,10 +31,16 @@ struct AdminExecutor {
         case .success(let p): parsed = p
         }
         pathRoot = parsed.pathRoot
-        var compiler = SelectionCompiler(version: version.value)
+        if let sdl = state.sdl, let errors = sdl.validate(query), !errors.isEmpty {
+            return Outcome(body: Self.errorsOnly(errors), deprecatedReasons: [])
+        }
+        var compiler = SelectionCompiler(version: version.value, sdl: state.sdl)
         let fields = compiler.compile(parsed.selections, on: parsed.isMutation ? "Mutation" : "QueryRoot", path: [parsed.pathRoot])
         if !compiler.errors.isEmpty { return Outcome(body: Self.errorsOnly(compiler.errors), deprecatedReasons: []) }
         usedDeprecated = compiler.deprecatedUsed
+        if let sdl = state.sdl, version.value >= 202504 {
+            for d in sdl.deprecatedFields(query) where !usedDeprecated.contains(d) { usedDeprecated.append(d) }
+        }
 
         let requested = parsed.isMutation ? 10.0 : max(1.0, Double(Self.cost(fields)))
         let now = state.clock.now()
@@ -172,13 +178,13 @@ struct AdminExecutor {
                             case "__typename": w.string("AccessScope")
                             case "handle": w.string(s)
                             case "description": w.string("Access to \(s.replacingOccurrences(of: "_", with: " "))")
-                            default: w.null()
+                            default: w.unmodelled(h)
                             }
                         }
                         w.endObject()
                     }
                     w.endArray()
-                default: w.null()
+                default: w.unmodelled(g)
                 }
             }
             w.endObject()
@@ -193,7 +199,7 @@ struct AdminExecutor {
                 case "myshopifyDomain": w.string("\(state.config.shopName).myshopify.com")
                 case "currencyCode": w.string("EUR")
                 case "email": w.string("owner@\(state.config.shopName).example")
-                default: w.null()
+                default: w.unmodelled(g)
                 }
             }
             w.endObject()
@@ -220,7 +226,7 @@ struct AdminExecutor {
             writeRecordConnection(f, indices: q.all(), kind: kind, snapshot: snapshot, &w, path: [f.key])
         case "customer", "order":
             writeNode(f, id: f.arg("id")?.string, &w, path: [f.key])
-        default: w.null()
+        default: w.unmodelled(f)
         }
     }
 
@@ -302,12 +308,31 @@ struct AdminExecutor {
             let rw = RecordWriter(snapshot: snapshot, bulk: false, connectionWriter: nil)
             switch owner {
             case .order(let o):
+                if f.name == "discountApplications" {
+                    let apps = o.discountApplications
+                    AdminExecutor.writeConnection(f, count: apps.count, cursor: { "da:\(o.id):\($0)" }, &w, byType: { apps[$0].typename }) {
+                        i, sel, w in rw.writeDiscountApplication(sel, apps[i], &w)
+                    }
+                    return
+                }
+                if f.name == "metafields" {
+                    let ms = MetafieldSelection.many(o.metafields, namespace: f.arg("namespace")?.string, keys: f.arg("keys")?.stringList)
+                    AdminExecutor.writeConnection(f, count: ms.count, cursor: { "mf:\(ms[$0].id)" }, &w) { i, sel, w in
+                        rw.writeMetafield(sel, ms[i], &w)
+                    }
+                    return
+                }
                 let items = Array(o.lineItems.indices)
                 AdminExecutor.writeConnection(f, count: items.count, cursor: { "li:\(o.lineItems[items[$0]].id)" }, &w) { i, sel, w in
                     rw.writeLineItem(sel, o.lineItems[items[i]], &w)
                 }
             case .customer(let c):
-                if f.name == "addressesV2" {
+                if f.name == "metafields" {
+                    let ms = MetafieldSelection.many(c.metafields, namespace: f.arg("namespace")?.string, keys: f.arg("keys")?.stringList)
+                    AdminExecutor.writeConnection(f, count: ms.count, cursor: { "mf:\(ms[$0].id)" }, &w) { i, sel, w in
+                        rw.writeMetafield(sel, ms[i], &w)
+                    }
+                } else if f.name == "addressesV2" {
                     AdminExecutor.writeConnection(f, count: c.addresses.count, cursor: { "ad:\(c.addresses[$0].id)" }, &w) { i, sel, w in
                         rw.writeAddress(sel, c.addresses[i], &w)
                     }
@@ -346,7 +371,7 @@ struct AdminExecutor {
 
     /// Writes a connection over `count` ordered items with `first/last/after/before` paging.
     static func writeConnection(
-        _ f: CField, count: Int, cursor: (Int) -> String, _ w: inout JSONWriter,
+        _ f: CField, count: Int, cursor: (Int) -> String, _ w: inout JSONWriter, byType: ((Int) -> String)? = nil,
         node: (Int, [CField], inout JSONWriter) -> Void
     ) {
         var lo = 0, hi = count
@@ -375,8 +400,8 @@ struct AdminExecutor {
                         switch e.name {
                         case "__typename": w.string("\(f.def.type)Edge")
                         case "cursor": w.string(cursor(i))
-                        case "node": node(i, e.children, &w)
-                        default: w.null()
+                        case "node": node(i, byType.map { e.selection(for: $0(i)) } ?? e.children, &w)
+                        default: w.unmodelled(e)
                         }
                     }
                     w.endObject()
@@ -384,7 +409,7 @@ struct AdminExecutor {
                 w.endArray()
             case "nodes":
                 w.beginArray()
-                for i in range { node(i, g.children, &w) }
+                for i in range { node(i, byType.map { g.selection(for: $0(i)) } ?? g.children, &w) }
                 w.endArray()
             case "pageInfo":
                 w.beginObject()
@@ -396,11 +421,11 @@ struct AdminExecutor {
                     case "hasPreviousPage": w.bool(start > lo)
                     case "startCursor": w.string(range.isEmpty ? nil : cursor(range.lowerBound))
                     case "endCursor": w.string(range.isEmpty ? nil : cursor(range.upperBound - 1))
-                    default: w.null()
+                    default: w.unmodelled(p)
                     }
                 }
                 w.endObject()
-            default: w.null()
+            default: w.unmodelled(g)
             }
         }
         w.endObject()
@@ -455,7 +480,7 @@ struct AdminExecutor {
             case "partialDataUrl": w.string(v.partialDataUrl)
             case "query": w.string(v.query)
             case "type": w.string("QUERY")
-            default: w.null()
+            default: w.unmodelled(f)
             }
         }
         w.endObject()
@@ -477,7 +502,7 @@ struct AdminExecutor {
                 case "__typename": w.string("BulkOperationRunQueryPayload")
                 case "bulkOperation": if let v = result.operation { writeBulkOp(g.children, v, &w) } else { w.null() }
                 case "userErrors": writeUserErrors(g.children, result.userErrors, typename: "BulkOperationUserError", &w)
-                default: w.null()
+                default: w.unmodelled(g)
                 }
             }
             w.endObject()
@@ -493,11 +518,11 @@ struct AdminExecutor {
                     writeUserErrors(
                         g.children, result.userErrors.map { UserErrorValue(field: $0.field, message: $0.message, code: nil) },
                         typename: "UserError", &w)
-                default: w.null()
+                default: w.unmodelled(g)
                 }
             }
             w.endObject()
-        default: w.null()
+        default: w.unmodelled(f)
         }
     }
 
@@ -513,7 +538,7 @@ struct AdminExecutor {
                     if let fl = e.field { w.beginArray(); for x in fl { w.string(x) }; w.endArray() } else { w.null() }
                 case "message": w.string(e.message)
                 case "code": w.string(e.code)
-                default: w.null()
+                default: w.unmodelled(f)
                 }
             }
             w.endObject()

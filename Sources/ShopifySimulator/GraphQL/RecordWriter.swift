@@ -59,7 +59,7 @@ struct RecordWriter {
                         case "emailAddress": w.string(e)
                         case "marketingState": w.string(c.index % 3 == 0 ? "SUBSCRIBED" : "NOT_SUBSCRIBED")
                         case "validFormat": w.bool(true)
-                        default: w.null()
+                        default: w.unmodelled(g)
                         }
                     }
                     w.endObject()
@@ -75,7 +75,7 @@ struct RecordWriter {
                         case "__typename": w.string("CustomerPhoneNumber")
                         case "phoneNumber": w.string(p)
                         case "marketingState": w.string("NOT_SUBSCRIBED")
-                        default: w.null()
+                        default: w.unmodelled(g)
                         }
                     }
                     w.endObject()
@@ -87,9 +87,15 @@ struct RecordWriter {
                 let limit = f.arg("first")?.int ?? Int.max
                 for a in c.addresses.prefix(limit) { writeAddress(f.children, a, &w) }
                 w.endArray()
-            case "addressesV2", "orders":
+            case "addressesV2", "orders", "metafields":
                 if let cw = connectionWriter { cw(f, .customer(c), &w) } else { w.null() }
-            default: w.null()
+            case "metafield":
+                if let m = MetafieldSelection.one(c.metafields, namespace: f.arg("namespace")?.string, key: f.arg("key")?.string) {
+                    writeMetafield(f.children, m, &w)
+                } else {
+                    w.null()
+                }
+            default: w.unmodelled(f)
             }
         }
         if let parentId { w.key("__parentId"); w.string(parentId) }
@@ -124,7 +130,7 @@ struct RecordWriter {
                     if let line, !line.isEmpty { w.string(line) }
                 }
                 w.endArray()
-            default: w.null()
+            default: w.unmodelled(f)
             }
         }
         if let parentId { w.key("__parentId"); w.string(parentId) }
@@ -139,7 +145,7 @@ struct RecordWriter {
             case "__typename": w.string("MoneyV2")
             case "amount": w.string(m.amount)
             case "currencyCode": w.string(m.currencyCode)
-            default: w.null()
+            default: w.unmodelled(f)
             }
         }
         w.endObject()
@@ -152,7 +158,7 @@ struct RecordWriter {
             switch f.name {
             case "__typename": w.string("MoneyBag")
             case "shopMoney", "presentmentMoney": writeMoney(f.children, m, &w)
-            default: w.null()
+            default: w.unmodelled(f)
             }
         }
         w.endObject()
@@ -225,15 +231,21 @@ struct RecordWriter {
                         case "createdAt": w.string(o.closedAtEpoch.map(ISOTime.format))
                         case "fulfillmentLineItems":
                             w.beginObject(); w.key("edges"); w.beginArray(); w.endArray(); w.endObject()
-                        default: w.null()
+                        default: w.unmodelled(g)
                         }
                     }
                     w.endObject()
                 }
                 w.endArray()
-            case "lineItems":
+            case "lineItems", "discountApplications", "metafields":
                 if let cw = connectionWriter { cw(f, .order(o), &w) } else { w.null() }
-            default: w.null()
+            case "metafield":
+                if let m = MetafieldSelection.one(o.metafields, namespace: f.arg("namespace")?.string, key: f.arg("key")?.string) {
+                    writeMetafield(f.children, m, &w)
+                } else {
+                    w.null()
+                }
+            default: w.unmodelled(f)
             }
         }
         if let parentId { w.key("__parentId"); w.string(parentId) }
@@ -268,7 +280,7 @@ struct RecordWriter {
                         case "legacyResourceId": w.string(String(v))
                         case "title": w.string(li.variantTitle ?? "Default Title")
                         case "sku": w.string(li.sku)
-                        default: w.null()
+                        default: w.unmodelled(g)
                         }
                     }
                     w.endObject()
@@ -285,7 +297,7 @@ struct RecordWriter {
                         case "id": w.string("gid://shopify/Product/\(p)")
                         case "legacyResourceId": w.string(String(p))
                         case "title": w.string(li.title)
-                        default: w.null()
+                        default: w.unmodelled(g)
                         }
                     }
                     w.endObject()
@@ -315,7 +327,7 @@ struct RecordWriter {
                         case "__typename": w.string("Attribute")
                         case "key": w.string(a.key)
                         case "value": w.string(a.value)
-                        default: w.null()
+                        default: w.unmodelled(g)
                         }
                     }
                     w.endObject()
@@ -333,13 +345,70 @@ struct RecordWriter {
                         case "rate": w.double(Double(li.taxRatePercent) / 100)
                         case "ratePercentage": w.double(Double(li.taxRatePercent))
                         case "priceSet": writeMoneyBag(g.children, li.taxAmount, &w)
-                        default: w.null()
+                        default: w.unmodelled(g)
                         }
                     }
                     w.endObject()
                 }
                 w.endArray()
-            default: w.null()
+            default: w.unmodelled(f)
+            }
+        }
+        if let parentId { w.key("__parentId"); w.string(parentId) }
+        w.endObject()
+    }
+
+    func writeMetafield(_ fields: [CField], _ m: SimMetafield, _ w: inout JSONWriter, parentId: String? = nil) {
+        w.beginObject()
+        for f in fields {
+            w.key(f.key)
+            switch f.name {
+            case "__typename": w.string("Metafield")
+            case "id": w.string(m.gid)
+            case "legacyResourceId": w.string(String(m.id))
+            case "namespace": w.string(m.namespace)
+            case "key": w.string(m.key)
+            case "value": w.string(m.value)
+            case "type": w.string(m.type)
+            case "jsonValue":
+                if m.type == "boolean" { w.bool(m.value == "true") } else { w.string(m.value) }
+            case "compareDigest": w.string(String(m.value.hashValue.magnitude, radix: 16))
+            default: w.unmodelled(f)
+            }
+        }
+        if let parentId { w.key("__parentId"); w.string(parentId) }
+        w.endObject()
+    }
+
+    /// `fields` is the node selection for the application's concrete type.
+    func writeDiscountApplication(_ fields: [CField], _ d: SimDiscountApplication, _ w: inout JSONWriter, parentId: String? = nil) {
+        w.beginObject()
+        for f in fields {
+            w.key(f.key)
+            switch f.name {
+            case "__typename": w.string(d.typename)
+            case "allocationMethod": w.string(d.allocationMethod)
+            case "index": w.int(d.index)
+            case "targetSelection": w.string(d.targetSelection)
+            case "targetType": w.string(d.targetType)
+            case "code": w.string(d.code)
+            case "title": w.string(d.title)
+            case "description": w.string(d.title)
+            case "value":
+                let type = d.amount != nil ? "MoneyV2" : "PricingPercentageValue"
+                w.beginObject()
+                for g in f.selection(for: type) {
+                    w.key(g.key)
+                    switch g.name {
+                    case "__typename": w.string(type)
+                    case "percentage": w.double(d.percentage ?? 0)
+                    case "amount": w.string(d.amount?.amount)
+                    case "currencyCode": w.string(d.amount?.currencyCode)
+                    default: w.unmodelled(g)
+                    }
+                }
+                w.endObject()
+            default: w.unmodelled(f)
             }
         }
         if let parentId { w.key("__parentId"); w.string(parentId) }

@@ -21,6 +21,14 @@ struct FieldDef: Sendable {
     var until: Int = .max
     /// Arguments that must be given (non-null).
     var required: Set<String> = []
+    /// Whether the value may be null (fields the simulator does not model answer null then).
+    var nullable: Bool = true
+    /// Known only from the real schema (`--schema`): the simulator has no data for it.
+    var unmodelled: Bool = false
+    /// The schema type the selection set is on, when it is not derived from `type` (`XConnection`).
+    var selectionTypeName: String? = nil
+    /// A type-correct JSON value for a non-null leaf that is not modelled.
+    var leafDefault: [UInt8]? = nil
 }
 
 /// An API version as a number: `2026-01` → 202601; `unstable` → the newest.
@@ -62,7 +70,7 @@ enum Schema {
     /// Object types that implement `Node`.
     static let nodeTypes: Set<String> = [
         "BulkOperation", "Customer", "Order", "LineItem", "MailingAddress", "Product", "ProductVariant", "Fulfillment", "AppInstallation",
-        "Shop",
+        "Shop", "Metafield",
     ]
 
     static let types: [String: [String: FieldDef]] = {
@@ -122,6 +130,8 @@ enum Schema {
                 f("addressesV2", .connection, "MailingAddress", args: connectionArgs),
                 f("orders", .connection, "Order", args: connectionArgs),
                 f("canDelete"),
+                f("metafield", .object, "Metafield", args: ["namespace", "key"], required: ["key"]),
+                f("metafields", .connection, "Metafield", args: connectionArgs.union(["namespace", "keys"])),
             ])
         add("CustomerEmailAddress", [f("emailAddress"), f("marketingState"), f("validFormat")])
         add("CustomerPhoneNumber", [f("phoneNumber"), f("marketingState")])
@@ -148,6 +158,9 @@ enum Schema {
                 f("lineItems", .connection, "LineItem", args: connectionArgs),
                 f("fulfillments", .objectList, "Fulfillment", args: ["first"]),
                 f("customerLocale"), f("sourceName"),
+                f("discountApplications", .connection, "DiscountApplication", args: ["first", "last", "after", "before", "reverse"]),
+                f("metafield", .object, "Metafield", args: ["namespace", "key"], required: ["key"]),
+                f("metafields", .connection, "Metafield", args: connectionArgs.union(["namespace", "keys"])),
             ])
         add(
             "Fulfillment",
@@ -170,8 +183,32 @@ enum Schema {
         add("Attribute", [f("key"), f("value")])
         add("TaxLine", [f("title"), f("rate"), f("ratePercentage"), f("priceSet", .object, "MoneyBag")])
         add("Node", [f("id")])
+        add(
+            "Metafield",
+            [
+                f("id"), f("legacyResourceId"), f("namespace"), f("key"), f("value"), f("type"), f("jsonValue"), f("createdAt"),
+                f("updatedAt"), f("ownerType"), f("compareDigest"),
+            ])
+        // Discount applications: an interface (no id) and its concrete types; `value` is the union PricingValue.
+        let discountFields = [
+            f("allocationMethod"), f("index"), f("targetSelection"), f("targetType"), f("value", .object, "PricingValue"),
+        ]
+        add("DiscountApplication", discountFields)
+        add("DiscountCodeApplication", discountFields + [f("code")])
+        add("AutomaticDiscountApplication", discountFields + [f("title")])
+        add("ManualDiscountApplication", discountFields + [f("title"), f("description")])
+        add("ScriptDiscountApplication", discountFields + [f("title")])
+        add("PricingValue", [])
+        add("PricingPercentageValue", [f("percentage")])
+        add(
+            "DiscountApplicationConnection",
+            [
+                f("edges", .objectList, "DiscountApplicationEdge"), f("nodes", .objectList, "DiscountApplication"),
+                f("pageInfo", .object, "PageInfo"),
+            ])
+        add("DiscountApplicationEdge", [f("cursor"), f("node", .object, "DiscountApplication")])
         // Connection and edge types for every node type used in a connection.
-        for node in ["BulkOperation", "Customer", "Order", "LineItem", "MailingAddress", "FulfillmentLineItem"] {
+        for node in ["BulkOperation", "Customer", "Order", "LineItem", "MailingAddress", "FulfillmentLineItem", "Metafield"] {
             add(
                 "\(node)Connection",
                 [f("edges", .objectList, "\(node)Edge"), f("nodes", .objectList, node), f("pageInfo", .object, "PageInfo")])
@@ -186,7 +223,13 @@ enum Schema {
         return d
     }
 
-    static func isAbstract(_ type: String) -> Bool { type == "Node" }
+    /// Abstract types other than `Node` and their concrete types.
+    static let abstractTypes: [String: [String]] = [
+        "DiscountApplication": [
+            "AutomaticDiscountApplication", "DiscountCodeApplication", "ManualDiscountApplication", "ScriptDiscountApplication",
+        ],
+        "PricingValue": ["MoneyV2", "PricingPercentageValue"],
+    ]
 
     /// Deprecated fields (`Type.field`) and the version from which the simulator reports them in
     /// `X-Shopify-API-Deprecated-Reason` (the header exists from 2025-04).
@@ -204,6 +247,7 @@ enum Schema {
 
     /// The type a field's selection set is on: the connection type for connections.
     static func selectionType(of def: FieldDef) -> String {
-        def.kind == .connection ? "\(def.type)Connection" : def.type
+        if let t = def.selectionTypeName { return t }
+        return def.kind == .connection ? "\(def.type)Connection" : def.type
     }
 }

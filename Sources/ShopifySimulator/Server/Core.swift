@@ -87,7 +87,10 @@ final class ShopifySimulatorCore: @unchecked Sendable {
         if parsed.isMutation {
             return invalid(["Invalid bulk query: bulkOperationRunQuery accepts queries only; use bulkOperationRunMutation for mutations."])
         }
-        var compiler = SelectionCompiler(version: v)
+        if let sdl = state.sdl, let errors = sdl.validate(query), !errors.isEmpty {
+            return invalid(errors.map { "Invalid bulk query: \($0.message)" })
+        }
+        var compiler = SelectionCompiler(version: v, sdl: state.sdl)
         let fields = compiler.compile(parsed.selections, on: "QueryRoot", path: [parsed.pathRoot])
         if !compiler.errors.isEmpty { return invalid(compiler.errors.map { "Invalid bulk query: \($0.message)" }) }
         for f in fields where f.def.kind == .connection {

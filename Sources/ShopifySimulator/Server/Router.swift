@@ -87,12 +87,12 @@ final class Router: Sendable {
     func api(_ req: HTTPRequest) async throws -> HTTPResponse {
         if req.path.hasPrefix("/_sim/") || req.path == "/_sim" { return try await control(req) }
         let body = try await req.bodyData
-        let response = route(req, body: body)
+        let response = await route(req, body: body)
         record(req, body: body, listener: "api", status: response.statusCode.code)
         return response
     }
 
-    private func route(_ req: HTTPRequest, body: Data) -> HTTPResponse {
+    private func route(_ req: HTTPRequest, body: Data) async -> HTTPResponse {
         if req.path == "/admin/oauth/access_token" {
             guard req.method == .POST else { return json(405, #"{"errors":"Method Not Allowed"}"#) }
             return oauth(req, body: body)
@@ -100,7 +100,7 @@ final class Router: Sendable {
         let parts = req.path.split(separator: "/")
         if parts.count == 4, parts[0] == "admin", parts[1] == "api", parts[3] == "graphql.json" {
             guard req.method == .POST else { return json(405, #"{"errors":"Method Not Allowed"}"#) }
-            return graphql(req, versionText: String(parts[2]), body: body)
+            return await graphql(req, versionText: String(parts[2]), body: body)
         }
         return json(404, #"{"errors":"Not Found"}"#)
     }
@@ -132,7 +132,7 @@ final class Router: Sendable {
         }
     }
 
-    private func graphql(_ req: HTTPRequest, versionText: String, body: Data) -> HTTPResponse {
+    private func graphql(_ req: HTTPRequest, versionText: String, body: Data) async -> HTTPResponse {
         guard var version = APIVersion(versionText) else { return json(404, #"{"errors":"Not Found"}"#) }
         if let oldest = state.config.oldestAccessibleVersion.flatMap(APIVersion.init), version < oldest { version = oldest }
         let requestId = UUID().uuidString.lowercased()
@@ -168,6 +168,11 @@ final class Router: Sendable {
         }
         guard let query, !query.isEmpty else {
             return json(400, #"{"errors":{"query":"Required parameter missing or invalid"}}"#, headers)
+        }
+        if let sdl = state.sdl, SDLSchema.isIntrospection(query) {
+            // Introspection is answered from the real schema (validated by it first).
+            if let errors = sdl.validate(query), !errors.isEmpty { return json(200, AdminExecutor.errorsOnly(errors), headers) }
+            return json(200, sdl.introspect(query, variables: variables, operationName: operationName), headers)
         }
         var executor = AdminExecutor(state: state, app: app, version: version, simulator: core)
         let outcome = executor.run(query: query, variables: variables, operationName: operationName)

@@ -123,9 +123,12 @@ final class SimulatorState: @unchecked Sendable {
     var apiPort = 0
     var filesPort = 0
     let signingKey: UInt64
+    /// The real schema of `--schema`, if given.
+    let sdl: SDLSchema?
 
     init(config: SimulatorConfig) throws {
         self.config = config
+        self.sdl = try config.schemaPath.map { try SDLSchema.load(path: $0) }
         self.shop = ShopSnapshot(seed: config.seed, customers: max(config.customers, 0), orders: max(config.orders, 0))
         self.faults = SimulatorFaults()
         self.httpFaultRNG = config.seed ^ 0xFA17

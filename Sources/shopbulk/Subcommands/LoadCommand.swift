@@ -43,8 +43,13 @@ struct LoadCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try Context(database: database, output: output, schema: .apply)
-        let queryFile = try QueryFile.resolve(query, queriesDirectory: queries.queriesDirectory)
         let shop = try ShopStore(connection: context.connection).require(shop)
+        // `orders` / `customers`: the shop's own query file when it has one (as its imports use).
+        var queryFile =
+            ShopQueryFiles.resources.contains(query)
+            ? try ShopQueryFiles(connection: context.connection).resolve(query, shop: shop, queriesDirectory: queries.queriesDirectory)
+            : try QueryFile.resolve(query, queriesDirectory: queries.queriesDirectory)
+        try SchemaGate.check(&queryFile, shop: shop, store: SchemaStore(connection: context.connection), logger: context.logger)
         let ledger = RunLedger(connection: try context.newConnection())
         let root = queryFile.mapping.sections.first { $0.parentType == nil }?.table ?? queryFile.name
         let runID = try ledger.create(

@@ -66,7 +66,11 @@ struct LookupCommand: AsyncParsableCommand {
                 facts.append("spent \(t(spent)) \(t(p.amountSpentCurrency ?? ""))".trimmingCharacters(in: .whitespaces))
             }
             if !facts.isEmpty { out += "  " + facts.joined(separator: ", ") + "\n" }
+            if let company = p.company, !company.isEmpty { out += "  company: \(t(TextTable.clean(company, max: 120)))\n" }
             if let address = p.address { out += "  address: \(t(address))\n" }
+            for (name, value) in p.customFields.sorted(by: { $0.key < $1.key }) {
+                out += "  \(t(name)): \(value.map { t(TextTable.clean($0, max: 120)) } ?? "-")\n"
+            }
             if !p.tags.isEmpty { out += "  tags: \(p.tags.map(t).joined(separator: ", "))\n" }
             if let note = p.note, !note.isEmpty { out += "  note: \(TextTable.clean(note, max: 200))\n" }
             out += "  Shopify customer \(p.id)\(p.createdAt.map { ", since \(t(Self.day($0)))" } ?? "")\n"

@@ -20,11 +20,15 @@ struct QueryCheckCommand: ParsableCommand {
         discussion: """
             Parses the query with the GraphQL parser and checks the bulk-operation rules (one top-level \
             connection, at most 5 connections, at most 2 levels of nesting, no top-level node/nodes, no \
-            connection inside a list, every connection's nodes select id), the {{templates}}, and that the \
-            #! mapping agrees with what the query selects. Violations are printed as file:line:column: \
-            message and the exit status is 1. Otherwise prints the mapping, the query exactly as it would \
-            be submitted for the given window, and the mutation that submits it; exit status 0. \
-            No network and no database are used. See docs/query-files.md.
+            connection inside a list, a node with a nested connection selects id unaliased), the {{templates}}, and that the \
+            #! mapping agrees with what the query selects. With --schema FILE (an Admin API SDL file) or \
+            --shop SHOP (the schema `shopbulk schema pull SHOP` cached for the shop's API version), every \
+            field, argument, enum value and input type is validated against the real schema too, with \
+            "did you mean" suggestions and warnings for deprecated fields; --shop or --api-version also \
+            checks the fields the API version does not have yet. Every problem is printed as \
+            file:line:column: error: message and the exit status is 1. Otherwise prints the mapping, the \
+            query exactly as it would be submitted for the given window, and the mutation that submits \
+            it; exit status 0. No network is used; only --shop reads the database. See docs/query-files.md.
             """
     )
 
@@ -49,10 +53,20 @@ struct QueryCheckCommand: ParsableCommand {
     @Option(name: .customLong("var"), help: "A {{var:NAME}} value, as NAME=VALUE (repeatable).")
     var variables: [String] = []
 
-    @OptionGroup var queries: QueryOptions
+    @Option(help: "An Admin API schema file (SDL), e.g. ../shared/testdata/shopify-admin-schema/admin-2026-01.graphql.")
+    var schema: String?
 
-    @Flag(name: .customLong("json"), help: "Print machine-readable JSON on stdout.")
-    var json = false
+    @Option(help: "Check for this shop: its API version, and the schema cached for it by `shopbulk schema pull`.")
+    var shop: String?
+
+    @Option(name: .customLong("api-version"), help: "The API version the query will run on (default: the shop's, with --shop).")
+    var apiVersion: String?
+
+    @OptionGroup var queries: QueryOptions
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    var json: Bool { output.json }
 
     func validate() throws {
         if let since, Self.parseDate(since) == nil {
@@ -65,15 +79,43 @@ struct QueryCheckCommand: ParsableCommand {
             throw ValidationError("--window-field must be a search field name such as updated_at or created_at")
         }
         for v in variables where !v.contains("=") { throw ValidationError("--var takes NAME=VALUE, got '\(v)'") }
+        if let apiVersion, (try? APIVersion(apiVersion)) == nil {
+            throw ValidationError("--api-version: '\(apiVersion)' is not an API version such as 2026-01")
+        }
+    }
+
+    /// The schema and API version to check against, and a note on what was used.
+    func checkContext() throws -> (QueryCheckContext, String?) {
+        var context = QueryCheckContext()
+        var note: String?
+        if let apiVersion { context.apiVersion = try APIVersion(apiVersion) }
+        if let schema { context.schema = try AdminAPISchema.load(path: schema) }
+        if let shop {
+            let db = try Context(database: database, output: output, schema: .requireCurrent)
+            let found = try ShopStore(connection: db.connection).require(shop)
+            if context.apiVersion == nil { context.apiVersion = try APIVersion(found.apiVersion) }
+            let version = "\(context.apiVersion ?? .default)"
+            if context.schema == nil {
+                context.schema = try SchemaStore(connection: db.connection).schema(apiVersion: version)
+                if context.schema == nil {
+                    note =
+                        "note: no Admin API \(version) schema is cached: checked against the bulk rules and the known version facts only; run `shopbulk schema pull \(shop)` to validate every field"
+                }
+            }
+        }
+        return (context, note)
     }
 
     func run() throws {
-        let queryFile: QueryFile
+        var queryFile: QueryFile
         do {
             queryFile = try QueryFile.resolve(file, queriesDirectory: queries.queriesDirectory)
         } catch {
             throw fail(["\(error)"])
         }
+        let (checks, note) = try checkContext()
+        queryFile.checks = checks
+        if let note, !json { print(note) }
         let found = queryFile.validate(includingWarnings: true)
         let errors = found.filter(\.isError)
         if !errors.isEmpty {
@@ -108,13 +150,19 @@ struct QueryCheckCommand: ParsableCommand {
                         "columns": section.columns.map { ["path": $0.path, "column": $0.column] },
                     ] as [String: Any]
                 },
+                "schema": checks.schema?.label as Any, "api_version": checks.apiVersion.map { "\($0)" } as Any,
                 "root_field": prepared.rootField, "root_type": prepared.rootType, "types": prepared.types,
                 "query": prepared.text, "mutation": PreparedQuery.runMutation,
                 "warnings": prepared.warnings.map(Self.json),
             ])
             return
         }
-        print("\(queryFile.path): passes the bulk rules (sha256 \(queryFile.hash.prefix(12)))")
+        var verdict = "passes the bulk rules"
+        if let schema = checks.schema {
+            verdict = "valid for the Admin API schema \(schema.label) (\(schema.typeCount) types) and " + verdict
+        }
+        if let v = checks.apiVersion { verdict += " on API \(v)" }
+        print("\(queryFile.path): \(verdict) (sha256 \(queryFile.hash.prefix(12)))")
         for w in found + prepared.warnings.filter({ !found.contains($0) }) {
             print("\(queryFile.path):\(w.line):\(w.column): warning: \(w.message)")
         }

@@ -211,8 +211,29 @@ extension ShopCommand {
         @Flag(name: .customLong("no-verify"), help: "Save without connecting to the shop.")
         var noVerify = false
 
+        @Option(
+            name: .customLong("query"),
+            help: ArgumentHelp(
+                "The shop's own query file for customers or orders, checked when set (RESOURCE= goes back to the bundled one). Repeatable.",
+                valueName: "RESOURCE=PATH"))
+        var queryFiles: [String] = []
+
+        @Option(
+            name: .customLong("contact-field"),
+            help: ArgumentHelp(
+                "Where a contact's name, email, phone, company or address (or a custom.NAME field) comes from: a customers column or a path into one (extra.vip.value); FIELD= resets it. Repeatable.",
+                valueName: "FIELD=SOURCE"))
+        var contactFields: [String] = []
+
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
+
+        static func pairs(_ values: [String], option: String) throws -> [(String, String)] {
+            try values.map { v in
+                guard let eq = v.firstIndex(of: "=") else { throw ValidationError("\(option) takes NAME=VALUE, got '\(v)'") }
+                return (String(v[..<eq]), String(v[v.index(after: eq)...]))
+            }
+        }
 
         func changes() throws -> ShopSettings {
             var s = try settings.settings()
@@ -224,7 +245,9 @@ extension ShopCommand {
         }
 
         func validate() throws {
-            if try changes().isEmpty {
+            _ = try Self.pairs(queryFiles, option: "--query")
+            _ = try Self.pairs(contactFields, option: "--contact-field")
+            if try changes().isEmpty && queryFiles.isEmpty && contactFields.isEmpty {
                 throw ValidationError("nothing to change: give at least one setting (see `shopbulk shop edit --help`)")
             }
         }
@@ -246,8 +269,30 @@ extension ShopCommand {
                 if connectionChanged && !noVerify {
                     verification = try await verifyShop(updated, context: context, action: "changed")
                 }
-                try store.update(updated)
             }
+            // Settings, the shop's own query files and its contact fields in one transaction: a query
+            // file or contact field that fails its check leaves everything as it was.
+            var notes: [String] = []
+            let queryPairs = try Self.pairs(queryFiles, option: "--query")
+            let fieldPairs = try Self.pairs(contactFields, option: "--contact-field")
+            try context.connection.transaction {
+                if !differences.isEmpty { try store.update(updated) }
+                for (resource, path) in queryPairs {
+                    let files = ShopQueryFiles(connection: context.connection)
+                    if path.isEmpty {
+                        try files.remove(resource, shop: updated)
+                        notes.append("\(resource) query: back to the bundled one")
+                    } else {
+                        let file = try files.set(resource, path: path, shop: updated, logger: context.logger)
+                        notes.append("\(resource) query: \(file.path) (checked)")
+                    }
+                }
+                for (field, source) in fieldPairs {
+                    try ContactFieldMap(connection: context.connection).set(field, source: source, shop: updated)
+                    notes.append(source.isEmpty ? "contact \(field): default" : "contact \(field) ← \(source)")
+                }
+            }
+            if !output.json { for n in notes { print("\(updated.name): \(n)") } }
             if output.json {
                 var object = shopJSON(updated)
                 object["changed"] = differences.map(\.field)
@@ -256,7 +301,7 @@ extension ShopCommand {
                 return
             }
             if differences.isEmpty {
-                print("Shop '\(name)' already has these settings; nothing changed.")
+                if notes.isEmpty { print("Shop '\(name)' already has these settings; nothing changed.") }
                 return
             }
             print("Changed shop '\(name)':")
@@ -288,8 +333,16 @@ extension ShopCommand {
         func run() async throws {
             let context = try Context(database: database, output: output, schema: .requireCurrent)
             let shops = try ShopStore(connection: context.connection).all()
+            let queryFiles = ShopQueryFiles(connection: context.connection)
+            let contactFields = ContactFieldMap(connection: context.connection)
             if output.json {
-                printJSON(shops.map(shopJSON))
+                printJSON(
+                    try shops.map { shop in
+                        var object = shopJSON(shop)
+                        object["query_files"] = try queryFiles.all(shop: shop)
+                        object["contact_fields"] = try contactFields.all(shop: shop)
+                        return object
+                    })
                 return
             }
             if shops.isEmpty {
@@ -306,6 +359,15 @@ extension ShopCommand {
                 ])
             }
             print(table.render(), terminator: "")
+            // A shop's own query files and contact fields, where it has any.
+            for s in shops {
+                for (resource, path) in try queryFiles.all(shop: s).sorted(by: { $0.key < $1.key }) {
+                    print("\(s.name): \(resource) query \(path)")
+                }
+                for (field, source) in try contactFields.all(shop: s).sorted(by: { $0.key < $1.key }) {
+                    print("\(s.name): contact \(field) ← \(source)")
+                }
+            }
         }
     }
 

@@ -68,6 +68,8 @@ public struct SimulatorConfig: Sendable {
     public var seed: UInt64 = 1
     public var customers: Int = 100
     public var orders: Int = 250
+    /// Years of history the base records spread over, ending 2026-06-01 (default: from 2022-01-01).
+    public var historyYears: Double? = nil
     /// Where result files go; nil → a fresh temporary directory removed by `stop()`.
     public var dataDirectory: URL? = nil
     public var speed: OperationSpeed = .unlimited

@@ -13,6 +13,8 @@ struct ShopifySimCommand: AsyncParsableCommand {
     // shop
     @Option(help: "Number of generated customers.") var customers: Int = 1000
     @Option(help: "Number of generated orders (~2.5 line items each).") var orders: Int = 2500
+    @Option(help: "Years of history the records spread over, ending 2026-06-01 (default: from 2022-01-01).")
+    var historyYears: Double?
     @Option(help: "Seed of the generated shop (same seed, same shop).") var seed: UInt64 = 1
     @Option(help: "Shop name (<name>.myshopify.com).") var shopName: String = "sim-shop"
     @Option(help: "Directory for result files (default: a temporary directory).") var dataDir: String?
@@ -135,6 +137,7 @@ struct ShopifySimCommand: AsyncParsableCommand {
                     crossOrganization: crossOrg),
             ])
         config.shopName = shopName
+        config.historyYears = historyYears
         config.dataDirectory = dataDir.map { URL(fileURLWithPath: $0) }
         if let r = rowsPerSecond { config.speed = .rowsPerSecond(r) } else if let d = operationDuration { config.speed = .duration(d) }
         config.startDelay = startDelay

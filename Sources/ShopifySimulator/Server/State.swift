@@ -129,7 +129,8 @@ final class SimulatorState: @unchecked Sendable {
     init(config: SimulatorConfig) throws {
         self.config = config
         self.sdl = try config.schemaPath.map { try SDLSchema.load(path: $0) }
-        self.shop = ShopSnapshot(seed: config.seed, customers: max(config.customers, 0), orders: max(config.orders, 0))
+        self.shop = ShopSnapshot(
+            seed: config.seed, customers: max(config.customers, 0), orders: max(config.orders, 0), historyYears: config.historyYears)
         self.faults = SimulatorFaults()
         self.httpFaultRNG = config.seed ^ 0xFA17
         if let dir = config.dataDirectory {

@@ -90,6 +90,8 @@ struct ShopGenerator: Sendable {
     let seed: UInt64
     let baseCustomers: Int
     let baseOrders: Int
+    /// Where the base history starts (default 2022-01-01; `SimulatorConfig.historyYears` moves it).
+    var historyStart: Int64 = ShopGenerator.baseStart
     static let baseStart = ISOTime.make(2022, 1, 1)
     static let baseEnd = ISOTime.make(2026, 6, 1)
 
@@ -106,11 +108,11 @@ struct ShopGenerator: Sendable {
     static let kCustomer: UInt64 = 1, kOrder: UInt64 = 2, kLine: UInt64 = 3, kAddress: UInt64 = 4
 
     func baseCreated(count: Int, index: Int, kind: UInt64) -> Int64 {
-        let span = ShopGenerator.baseEnd - ShopGenerator.baseStart
+        let span = ShopGenerator.baseEnd - historyStart
         let n = Int64(max(count, 1))
         let step = max(span / n, 1)
         let i = Int64(index)
-        return ShopGenerator.baseStart + (i * span) / n + Int64(mix.h(kind, index, 99) % UInt64(step))
+        return historyStart + (i * span) / n + Int64(mix.h(kind, index, 99) % UInt64(step))
     }
 
     /// `updatedAt` of an untouched base record: some time after creation, before `baseEnd`.

@@ -14,8 +14,12 @@ public struct ShopSnapshot: Sendable {
     var deletedCustomers: Set<Int> = []
     var deletedOrders: Set<Int> = []
 
-    init(seed: UInt64, customers: Int, orders: Int) {
-        generator = ShopGenerator(seed: seed, baseCustomers: customers, baseOrders: orders)
+    init(seed: UInt64, customers: Int, orders: Int, historyYears: Double? = nil) {
+        var generator = ShopGenerator(seed: seed, baseCustomers: customers, baseOrders: orders)
+        if let historyYears, historyYears > 0 {
+            generator.historyStart = ShopGenerator.baseEnd - Int64(historyYears * 365.25 * 86_400)
+        }
+        self.generator = generator
     }
 
     /// Number of customer indices ever used (live and deleted).

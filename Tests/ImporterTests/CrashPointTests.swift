@@ -251,6 +251,7 @@ struct InterruptTests {
             let took = ContinuousClock.now - sent
             #expect(!outcome.signaled && outcome.status == 128 + signo, "exit \(outcome): \(run.stderr)")
             #expect(took < .seconds(5), "took \(took) to exit")
+            print("interrupt: signal \(signo) at \(point): exit \(outcome.status) after \(took)")
             #expect(run.stderr.contains("run the same command again to continue"))
             // Nothing half-done: no run is stuck in a state the next import cannot pick up.
             #expect(try h.count("SELECT count(*) FROM sync_runs WHERE status IN ('failed', 'canceled')") == 0)

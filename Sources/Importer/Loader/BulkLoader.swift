@@ -158,7 +158,6 @@ public final class BulkLoader {
             current.removeAll()
             try pipeline?.close()
             pipeline = nil
-            try prepareStaging()
             var summary = try merge()
             Failpoint.hit("merge.before-commit")
             try connection.execute("COMMIT", name: "commit load")
@@ -254,6 +253,7 @@ public final class BulkLoader {
                 name: "probe \(section.table) for rows of the shop")
             if probe.first?["empty"].bool == true { emptyForShop.insert(section.table) }
         }
+        try prepareStaging(firstImportOf: emptyForShop)
         // Children whose parent is neither in this file nor already loaded: keep them, report them.
         for section in plan.sections where !section.positional {
             guard let parentType = section.parentType, let parentColumn = section.parentColumn,
@@ -369,16 +369,17 @@ public final class BulkLoader {
     /// orders took minutes in the vanished-children removal. With every probed staging key indexed and
     /// the staging row counts known, each plan the planner can pick is an index probe or a hash per row,
     /// never a scan per row.
-    private func prepareStaging() throws {
+    private func prepareStaging(firstImportOf empty: Set<String>) throws {
         for section in plan.sections {
             var keys = ["id"]
-            try connection.execute("CREATE INDEX ON \(section.stagingTable) (id)", name: "index staging of \(section.table)")
-            if let parentColumn = section.parentColumn {
-                keys.append(quoteIdent(parentColumn))
-                try connection.execute(
-                    "CREATE INDEX ON \(section.stagingTable) (\(quoteIdent(parentColumn)))",
-                    name: "index staging parents of \(section.table)")
+            // Probed by id: parents (by the orphan check and the current-parents join) and, unless this
+            // is the first import of the shop's table (nothing can have vanished), children (by the
+            // vanished-children removal).
+            let isParent = plan.sections.contains { $0.parentType == section.type }
+            if isParent || section.parentType == nil || !empty.contains(section.table) {
+                try connection.execute("CREATE INDEX ON \(section.stagingTable) (id)", name: "index staging of \(section.table)")
             }
+            if let parentColumn = section.parentColumn { keys.append(quoteIdent(parentColumn)) }
             if section.hasUpdatedAt { keys.append("updated_at") }
             // The row count comes with any ANALYZE; sampling only the probed keys keeps it cheap (the
             // wide text and jsonb columns cost ten times more and no plan looks at them).

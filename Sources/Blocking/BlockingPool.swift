@@ -41,11 +41,14 @@ public final class BlockingPool: @unchecked Sendable {
     public func submit(_ work: @escaping @Sendable () -> Void) {
         condition.lock()
         queue.append(work)
-        let startOne = idle == 0 && started < maximumThreads
+        // Idle threads already signalled for earlier work are not free: start one when the waiting
+        // work outnumbers the idle threads.
+        let startOne = queue.count - head > idle && started < maximumThreads
         if startOne { started += 1 }
+        let number = started
         condition.signal()
         condition.unlock()
-        if startOne { startThread(number: started) }
+        if startOne { startThread(number: number) }
     }
 
     /// Runs `work` on the pool and returns its result to the suspended caller.

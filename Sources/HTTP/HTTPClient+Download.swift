@@ -130,7 +130,8 @@ extension HTTPClient {
                         "url": "\(url.redactedURL)", "byte": "\(state.delivered)", "attempt": "\(attempts)",
                         "error": "\(error.code)",
                     ])
-                sleepWithJitter(backoff)
+                sleepWithJitter(backoff, abort: abort)
+                if abort?.isSet == true { throw HTTPError(code: .canceled, message: "the transfer was canceled", url: url) }
                 backoff = min(backoff * 2, policy.maxBackoff)
             }
         }
@@ -219,8 +220,13 @@ extension String {
     func trimmingCharacters(in set: String) -> String { self[...].trimmingCharacters(in: set) }
 }
 
-func sleepWithJitter(_ base: Duration) {
+func sleepWithJitter(_ base: Duration, abort: TransferAbort? = nil) {
     let ms = max(1, base.milliseconds)
-    let jittered = ms / 2 + Int64.random(in: 0...ms)
-    usleep(UInt32(min(jittered, 60_000) * 1000))
+    var left = min(ms / 2 + Int64.random(in: 0...ms), 60_000)
+    // In slices, so that a cancelled transfer does not sit out its backoff.
+    while left > 0, abort?.isSet != true {
+        let slice = min(left, 100)
+        usleep(UInt32(slice * 1000))
+        left -= slice
+    }
 }

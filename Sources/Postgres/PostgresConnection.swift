@@ -8,6 +8,9 @@ import Foundation
 /// One connection to PostgreSQL through libpq. Blocking; use it from one thread at a time.
 public final class PostgresConnection {
     private var handle: OpaquePointer?
+    /// For `requestCancel()` from another thread (libpq's PGcancel is made for that).
+    private var cancelHandle: OpaquePointer?
+    private let cancelLock = NSLock()
     /// The libpq handle; using a closed connection is a programming error, stopped here.
     var conn: OpaquePointer {
         guard let handle else { preconditionFailure("PostgresConnection to \(endpoint) used after close()") }
@@ -17,10 +20,24 @@ public final class PostgresConnection {
     public let endpoint: String
     private var transactionDepth = 0
 
-    /// Connects with a `postgresql://` URL or a libpq keyword string (`host=... dbname=...`).
-    public init(_ connectionString: String) throws(PostgresError) {
+    /// Connects with a `postgresql://` URL or a libpq keyword string (`host=... dbname=...`);
+    /// `applicationName` names the session in `pg_stat_activity` from its first moment.
+    public init(_ connectionString: String, applicationName: String? = nil) throws(PostgresError) {
         let described = PostgresConnection.describeTarget(connectionString)
-        guard let conn = PQconnectdb(connectionString) else {
+        let connected: OpaquePointer?
+        if let applicationName {
+            // expand_dbname = 1: the first value is the whole connection string; the name overrides.
+            let owned: [UnsafeMutablePointer<CChar>?] = [
+                strdup("dbname"), strdup("application_name"), strdup(connectionString), strdup(applicationName),
+            ]
+            defer { for p in owned { free(p) } }
+            let k: [UnsafePointer<CChar>?] = [UnsafePointer(owned[0]), UnsafePointer(owned[1]), nil]
+            let v: [UnsafePointer<CChar>?] = [UnsafePointer(owned[2]), UnsafePointer(owned[3]), nil]
+            connected = PQconnectdbParams(k, v, 1)
+        } else {
+            connected = PQconnectdb(connectionString)
+        }
+        guard let conn = connected else {
             throw PostgresError(code: .connection, message: "libpq could not allocate a connection to \(described)")
         }
         guard PQstatus(conn) == CONNECTION_OK else {
@@ -36,6 +53,7 @@ public final class PostgresConnection {
             )
         }
         self.handle = conn
+        self.cancelHandle = PQgetCancel(conn)
         self.endpoint = described
         PQsetNoticeProcessor(conn, { _, _ in }, nil)  // NOTICEs ("already exists, skipping") are not errors
         try execute("SET client_encoding = 'UTF8'", name: "set client encoding")
@@ -47,8 +65,22 @@ public final class PostgresConnection {
     /// work ends, on errors too, rather than waiting for the last reference to go.
     public func close() {
         guard let handle else { return }
+        cancelLock.lock()
+        if let cancelHandle { PQfreeCancel(cancelHandle) }
+        cancelHandle = nil
+        cancelLock.unlock()
         self.handle = nil
         PQfinish(handle)
+    }
+
+    /// Asks the server to cancel the statement this connection runs now (from any thread; nothing
+    /// happens when none runs). The statement then fails with SQLSTATE 57014.
+    public func requestCancel() {
+        cancelLock.lock()
+        defer { cancelLock.unlock() }
+        guard let cancelHandle else { return }
+        var buffer = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(cancelHandle, &buffer, Int32(buffer.count))  // best effort: the statement may have ended
     }
 
     /// Whether `close()` was called.

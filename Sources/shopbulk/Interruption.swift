@@ -24,17 +24,23 @@ enum Interruption {
             signal(signo, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
             source.setEventHandler {
+                // `_exit`: other threads are inside libcurl, OpenSSL and libpq; exit handlers could
+                // crash under them and turn 130 into 139. The ledger needs no flushing.
                 if received.set(signo) {
                     task.cancel()
-                    DispatchQueue.global().asyncAfter(deadline: .now() + 5) { exit(128 + signo) }
+                    DispatchQueue.global().asyncAfter(deadline: .now() + 5) { _exit(128 + signo) }
                 } else {
-                    exit(128 + signo)
+                    _exit(128 + signo)
                 }
             }
             source.resume()
             sources.append(source)
         }
-        defer { for source in sources { source.cancel() } }
+        defer {
+            for source in sources { source.cancel() }
+            signal(SIGINT, SIG_DFL)
+            signal(SIGTERM, SIG_DFL)
+        }
         do {
             let value = try await task.value
             if let signo = received.value { throw interrupted(signo) }

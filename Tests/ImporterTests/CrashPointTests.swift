@@ -14,6 +14,8 @@ final class ImportProcess: @unchecked Sendable {
     private var exited: (status: Int32, signaled: Bool)?
     private var exitWaiters: [CheckedContinuation<(status: Int32, signaled: Bool), Never>] = []
     private var stderrOpen = true
+    /// The file whose creation lets a paused failpoint go on.
+    let releaseFile = NSTemporaryDirectory() + "sb-release-\(UInt64.random(in: 0...UInt64.max))"
 
     init(_ h: EngineHarness, failpoint: String? = nil, extra: [String] = []) throws {
         process.executableURL = URL(fileURLWithPath: TestEnvironment.shopbulkBinary)
@@ -26,6 +28,7 @@ final class ImportProcess: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment[h.tokenVariable] = h.sim.legacyToken
         environment["SHOPBULK_FAILPOINT"] = failpoint
+        environment["SHOPBULK_FAILPOINT_RELEASE"] = releaseFile
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         let pipe = Pipe()
@@ -92,6 +95,9 @@ final class ImportProcess: @unchecked Sendable {
             }
         }
     }
+
+    /// Lets a paused failpoint go on.
+    func release() { FileManager.default.createFile(atPath: releaseFile, contents: nil) }
 
     /// Waits for the process to end.
     func wait() async -> (status: Int32, signaled: Bool) {
@@ -247,6 +253,7 @@ struct InterruptTests {
             #expect(reached, "\(point) was never reached: \(run.stderr)")
             let sent = ContinuousClock.now
             kill(run.process.processIdentifier, signo)
+            run.release()
             let outcome = await run.wait()
             let took = ContinuousClock.now - sent
             #expect(!outcome.signaled && outcome.status == 128 + signo, "exit \(outcome): \(run.stderr)")
@@ -277,7 +284,7 @@ struct InterruptTests {
         try await Self.interrupt(at: "download.50", signal: SIGINT)
     }
 
-    @Test("SIGINT during COMMIT: exit 130 within 5 s, the rerun completes it")
+    @Test("SIGINT between the merge and COMMIT: exit 130 within 5 s, the rerun completes it")
     func sigintDuringCommit() async throws {
         try await Self.interrupt(at: "merge.before-commit", signal: SIGINT)
     }

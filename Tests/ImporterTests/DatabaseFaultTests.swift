@@ -9,7 +9,7 @@ import Testing
 /// without disturbing the others. Runs as the `postgres` user when the tests run as root.
 final class PrivateCluster: @unchecked Sendable {
     let folder: String
-    let port: Int
+    private(set) var port: Int
     let bin: String
     var data: String { folder + "/data" }
     var adminURL: String { "postgresql://shopbulk@127.0.0.1:\(port)/postgres" }
@@ -32,7 +32,18 @@ final class PrivateCluster: @unchecked Sendable {
         }
         let initdb = try tool("initdb", ["-D", data, "-U", "shopbulk", "--auth=trust", "-E", "UTF8", "--no-locale", "--no-instructions"])
         guard initdb.status == 0 else { throw TestEnvironmentError(message: "initdb failed: \(initdb.stderr)") }
-        try start()
+        // A random port may be taken (by another test's cluster): try a few.
+        var attempt = 0
+        while true {
+            do {
+                try start()
+                return
+            } catch {
+                attempt += 1
+                if attempt == 3 { throw error }
+                port = Int.random(in: 40_000...59_000)
+            }
+        }
     }
 
     func tool(_ name: String, _ arguments: [String]) throws -> (status: Int32, stderr: String) {
@@ -51,7 +62,10 @@ final class PrivateCluster: @unchecked Sendable {
                 "start", "-D", data, "-l", folder + "/log", "-w", "-s", "-o",
                 "-c listen_addresses=127.0.0.1 -c port=\(port) -c unix_socket_directories=\(folder)",
             ])
-        guard r.status == 0 else { throw TestEnvironmentError(message: "pg_ctl start failed: \(r.stderr)") }
+        guard r.status == 0 else {
+            let log = (try? String(contentsOfFile: folder + "/log", encoding: .utf8)) ?? ""
+            throw TestEnvironmentError(message: "pg_ctl start failed: \(r.stderr) \(log.suffix(1500))")
+        }
     }
 
     /// `pg_ctl restart -m immediate`: the server dies without a checkpoint, as in a crash, and starts again.
@@ -92,6 +106,7 @@ struct DatabaseFaultTests {
                 WHERE datname = current_database() AND application_name LIKE 'shopbulk import sim worker%' AND xact_start IS NOT NULL) k
                 """)
             #expect(killed >= 1, "no load transaction was open to terminate")
+            run.release()
             let outcome = await run.wait()
             #expect(outcome.status == 1 && !outcome.signaled, "exit \(outcome): \(run.stderr)")
             #expect(run.stderr.contains("terminat") || run.stderr.contains("connection"), "\(run.stderr)")
@@ -116,6 +131,7 @@ struct DatabaseFaultTests {
                 let run = try ImportProcess(h, failpoint: "download.50:pause")
                 #expect(await run.waitForLine(containing: "failpoint download.50 paused"), "\(run.stderr)")
                 try cluster.restartImmediately()
+                run.release()
                 let outcome = await run.wait()
                 #expect(outcome.status == 1 && !outcome.signaled, "exit \(outcome): \(run.stderr)")
                 try h.reconnect()

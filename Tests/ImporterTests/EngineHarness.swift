@@ -7,6 +7,25 @@ import ShopifyAdmin
 import ShopifySimulator
 import TestSupport
 
+/// Lets at most `limit` engine harnesses exist at once. Each holds a simulator, a database and an
+/// engine with up to concurrency + 2 sessions (and some start a `shopbulk` process with as many), and
+/// the test cluster keeps PostgreSQL's default max_connections (100), as users have.
+actor HarnessSlots {
+    private var free: Int
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    init(_ limit: Int) { free = limit }
+    func acquire() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+    func release() {
+        if waiters.isEmpty { free += 1 } else { waiters.removeFirst().resume() }
+    }
+}
+
 /// A simulator, a migrated test database with the simulated shop registered, and an import engine.
 final class EngineHarness: @unchecked Sendable {
     let db: TestDatabase
@@ -22,14 +41,23 @@ final class EngineHarness: @unchecked Sendable {
     ) async throws -> EngineHarness {
         var config = SimulatorConfig(seed: 11, customers: customers, orders: orders)
         configure(&config)
-        let sim = try await ShopifySimulator.start(config)
+        await slots.acquire()
         do {
-            return try EngineHarness(sim: sim, lineItems: lineItems, adminURL: adminURL, function: function)
+            let sim = try await ShopifySimulator.start(config)
+            do {
+                return try EngineHarness(sim: sim, lineItems: lineItems, adminURL: adminURL, function: function)
+            } catch {
+                await sim.stop()
+                throw error
+            }
         } catch {
-            await sim.stop()
+            await slots.release()
             throw error
         }
     }
+
+    static let slots = HarnessSlots(4)
+    private let stopped = StopOnce()
 
     private init(sim: ShopifySimulator, lineItems: Bool, adminURL: String?, function: String) throws {
         self.sim = sim
@@ -53,7 +81,13 @@ final class EngineHarness: @unchecked Sendable {
             logger: logger)
     }
 
-    func stop() async { await sim.stop() }
+    /// Stops the simulator and frees the harness's slot (once).
+    func stop() async {
+        guard stopped.first() else { return }
+        await sim.stop()
+        connection.close()
+        await Self.slots.release()
+    }
 
     /// A new connection for the harness's queries (after the server restarted).
     func reconnect() throws { connection = try db.connect() }
@@ -81,4 +115,17 @@ final class EngineHarness: @unchecked Sendable {
 
     /// Submitted bulk query texts, from the simulator's operations.
     var submittedQueries: [String] { sim.operations.map(\.query) }
+}
+
+final class StopOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+    /// True the first time only.
+    func first() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if done { return false }
+        done = true
+        return true
+    }
 }

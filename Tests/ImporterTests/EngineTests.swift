@@ -230,7 +230,7 @@ struct EngineTests {
                 return try await h.full(options)
             }
             // Wait until the first import holds the lock: it has planned and started a window.
-            await h.engine.progress.waitUntil { !$0.isEmpty }
+            #expect(await h.engine.progress.waitUntil { !$0.isEmpty })
             #expect(try h.count("SELECT count(*) FROM sync_runs") > 0, "the first import never started")
             let error = await #expect(throws: ImportError.self) {
                 var options = EngineHarness.fastOptions

@@ -20,9 +20,8 @@ struct RunLifecycleTests {
     /// The valid transitions; every other (status, event) pair is invalid.
     static let expected: [RunStatus: [WindowLifecycle.Event: WindowLifecycle.Transition]] = [
         .planned: [.submitting: .to(.submitting)],
-        .submitting: [
-            .submitting: .to(.submitting), .accepted: .to(.submitted), .failed(failure): .failure(.retry(after: .seconds(1), attempt: 2)),
-        ],
+        // A submitting run may already exist at Shopify: it never fails into a successor, it is adopted or submitted.
+        .submitting: [.submitting: .to(.submitting), .accepted: .to(.submitted)],
         .submitted: [
             .polled: .to(.running), .completed(hasResult: true): .to(.completed), .completed(hasResult: false): .to(.empty),
             .failed(failure): .failure(.retry(after: .seconds(1), attempt: 2)),
@@ -170,5 +169,83 @@ struct ReconcileGuardTests {
         #expect(error.map { ImportError.code(of: $0) } == "INCOMPLETE")
         sink.abort()
         #expect(try h.count("SELECT count(*) FROM orders WHERE deleted_at IS NOT NULL") == 0)
+    }
+}
+
+@Suite("Planners and scheduler")
+struct PlannerAndSchedulerTests {
+    static let query = try! QueryFile.load(path: TestEnvironment.packageRoot + "/queries/orders.graphql")
+
+    @Test("a full import's plan: windows of the given days from the oldest record to one second past the snapshot, none overlapping")
+    func fullPlan() {
+        let oldest = Date(timeIntervalSince1970: 1_600_000_000)
+        let snapshot = oldest.addingTimeInterval(95 * 86_400)
+        let plan = FullImportPlanner.plan(
+            shopID: 7, resource: "orders", query: Self.query, field: "created_at", oldest: oldest, snapshot: snapshot, days: 30)
+        #expect(plan.parent.status == .running && plan.parent.parentRunID == nil && plan.parent.windowEnd == Timestamp.text(snapshot))
+        #expect(plan.windows.count == 4)
+        #expect(plan.windows.first?.windowStart == Timestamp.text(oldest))
+        #expect(plan.windows.last?.windowEnd == Timestamp.text(snapshot.addingTimeInterval(1)))
+        for (a, b) in zip(plan.windows, plan.windows.dropFirst()) { #expect(a.windowEnd == b.windowStart) }
+        #expect(plan.windows.allSatisfy { $0.status == .planned && $0.kind == "full" && $0.shopID == 7 })
+        // No record at all: one window from before Shopify existed covers whatever appears.
+        let empty = FullImportPlanner.plan(
+            shopID: 7, resource: "orders", query: Self.query, field: "created_at", oldest: nil, snapshot: snapshot, days: 30)
+        #expect(empty.windows.count == 1)
+        #expect(FullImportPlanner.searchField(root: "customers", windowField: "created_at") == "customer_date")
+        #expect(FullImportPlanner.searchField(root: "orders", windowField: "created_at") == "created_at")
+    }
+
+    @Test("a delta's plan: from the mark minus the overlap to the snapshot, on updated_at")
+    func deltaPlan() {
+        let mark = Date(timeIntervalSince1970: 1_700_000_000)
+        let plan = DeltaPlanner.plan(
+            shopID: 3, resource: "orders", query: Self.query, mark: mark, overlap: 300, snapshot: mark.addingTimeInterval(3600))
+        #expect(plan.window.windowStart == Timestamp.text(mark.addingTimeInterval(-300)))
+        #expect(plan.window.windowEnd == Timestamp.text(mark.addingTimeInterval(3600)))
+        #expect(plan.window.windowField == "updated_at" && plan.parent.status == .running && plan.window.status == .planned)
+    }
+
+    @Test("the work queue ends when empty and idle, hands successors to waiting workers, and stops at once")
+    func workQueue() async {
+        let queue = WorkQueue([1, 2])
+        #expect(await queue.next() == 1)
+        #expect(await queue.next() == 2)
+        // A third worker waits: two runs are in flight and may add successors.
+        async let waiting = queue.next()
+        await queue.add(3)
+        #expect(await waiting == 3)
+        await queue.done()
+        await queue.done()
+        await queue.done()
+        #expect(await queue.next() == nil)
+        let stopped = WorkQueue([1, 2, 3])
+        #expect(await stopped.next() == 1)
+        await stopped.stop()
+        #expect(await stopped.next() == nil)
+    }
+
+    @Test("the load gate lets one task through at a time and is left when the body throws")
+    func gate() async throws {
+        let gate = AsyncGate()
+        struct Boom: Error {}
+        await #expect(throws: Boom.self) { try await gate.with { throw Boom() } }
+        let inside = Tally()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    try await gate.with {
+                        await inside.add {
+                            $0.loaded += 1; $0.split = max($0.split, $0.loaded)
+                        }
+                        await Task.yield()
+                        await inside.add { $0.loaded -= 1 }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let counts = await inside.snapshot()
+        #expect(counts.split == 1 && counts.loaded == 0)
     }
 }

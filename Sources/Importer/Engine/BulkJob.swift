@@ -80,6 +80,11 @@ struct BulkJob: Sendable {
                         rootObjectCount: op.rootObjectCount))
             }
         }
+        if done.url == nil && done.objectCount > 0 {
+            // Objects counted but no file to read them from: loading "nothing" would move the mark past them.
+            throw ImportError(
+                code: "INCOMPLETE", message: "operation \(operation) completed with \(done.objectCount) objects but no result URL")
+        }
         let completed = done.completedAt ?? Date()
         try await session.ledger {
             try $0.record(
@@ -126,9 +131,16 @@ struct BulkJob: Sendable {
                 )
             }
             try Task.checkCancellation()
-            let result = try await BlockingPool.shared.run { try box.sink.commit() }
+            // The merge and COMMIT of a big file take a while: a cancellation asks the server to stop
+            // the statement (the transaction then rolls back), so that Ctrl-C does not wait for it.
+            let result = try await withTaskCancellationHandler {
+                try await BlockingPool.shared.run { try box.sink.commit() }
+            } onCancel: {
+                box.sink.cancelRunning()
+            }
             Failpoint.hit("commit.before-ledger")
-            try await session.ledger { try $0.record(id, .init(bytesDownloaded: summary.bytesDelivered)) }
+            // Committed: from here nothing may undo the window's loaded status; the byte count is a nicety.
+            try? await session.ledger { try $0.record(id, .init(bytesDownloaded: summary.bytesDelivered)) }
             progress.update(id, label: "") {
                 $0.status = result.rejected > 0 ? RunStatus.partial.rawValue : RunStatus.loaded.rawValue
                 $0.rows = result.rowsLoaded

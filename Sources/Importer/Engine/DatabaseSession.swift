@@ -20,14 +20,8 @@ final class DatabaseSession: @unchecked Sendable {
     /// Connects (on the pool) and names the session in `pg_stat_activity` (`application_name`).
     static func open(url: String, role: String, gauge: ConnectionGauge?) async throws -> DatabaseSession {
         try await BlockingPool.shared.run { () throws -> DatabaseSession in
-            let connection = try PostgresConnection(url)
-            do {
-                try connection.query(
-                    "SELECT set_config('application_name', $1, false)", [String(role.prefix(60))], name: "name the session")
-            } catch {
-                connection.close()
-                throw error
-            }
+            // Named from its first moment, so that pg_stat_activity never shows it unnamed.
+            let connection = try PostgresConnection(url, applicationName: String(role.prefix(60)))
             gauge?.opened()
             return DatabaseSession(connection: connection, role: role, gauge: gauge)
         }

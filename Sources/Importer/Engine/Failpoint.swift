@@ -8,7 +8,8 @@ import Foundation
 /// tests: in debug builds (the ones tests run), `SHOPBULK_FAILPOINT=name` (or `name@N` for the N-th
 /// time the point is reached) makes the process kill itself with SIGKILL exactly there, as a power cut
 /// or `kill -9` would; `name:pause` instead prints `shopbulk: failpoint NAME paused` on stderr and
-/// holds that thread for 2 s, so that a test can send a signal at exactly that moment. Release builds
+/// holds that thread until the file `SHOPBULK_FAILPOINT_RELEASE` names exists (at most 30 s), so that
+/// a test can act (a signal, a killed backend, a server restart) at exactly that moment. Release builds
 /// compile every point to nothing.
 ///
 /// The points, in the order a window meets them:
@@ -56,7 +57,9 @@ public enum Failpoint {
             if armed.pause {
                 let message = "shopbulk: failpoint \(name) paused\n"
                 _ = message.withCString { write(2, $0, strlen($0)) }
-                usleep(2_000_000)
+                // Until the test creates the release file (or 30 s pass), so that it acts while paused.
+                let release = ProcessInfo.processInfo.environment["SHOPBULK_FAILPOINT_RELEASE"] ?? ""
+                for _ in 0..<3000 where release.isEmpty || access(release, F_OK) != 0 { usleep(10_000) }
                 return
             }
             let message = "shopbulk: failpoint \(name) reached; killing the process\n"

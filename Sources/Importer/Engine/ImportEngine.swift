@@ -136,7 +136,10 @@ public final class ImportEngine: Sendable {
             var canceled: [String] = []
             for run in runs {
                 _ = try await client.cancel(id: run.operation)
-                try await session.ledger { try $0.record(run.id, .init(status: .canceled, errorCode: "CANCELED_BY_USER")) }
+                // Only while it still runs at Shopify: a window that completed meanwhile keeps its data.
+                try await session.ledger {
+                    try $0.record(run.id, .init(status: .canceled, errorCode: "CANCELED_BY_USER"), onlyIf: RunStatus.atShopify)
+                }
                 canceled.append(run.operation)
             }
             return canceled
@@ -275,11 +278,14 @@ final class RunContext: @unchecked Sendable {
     func runDelta(_ report: inout ImportReport) async throws {
         let shopID = shop.id
         let kinds = ["delta"]
-        // Finish what a crashed delta left first.
-        let leftover = try await control.ledger { try $0.resumable(shopID: shopID, kinds: kinds) }
-        if leftover.isEmpty {
+        // A resource whose last delta a crash left unfinished finishes that one; the others get a new one.
+        let requested = options.resources
+        let leftover = Set(
+            try await control.ledger { try $0.resumable(shopID: shopID, kinds: kinds, resources: requested) }.map(\.resource))
+        let fresh = requested.filter { !leftover.contains($0) }
+        if !fresh.isEmpty {
             let snapshot = Date(timeIntervalSince1970: floor(Date().timeIntervalSince1970))
-            let resources = try options.resources.map { ($0, try query($0)) }
+            let resources = try fresh.map { ($0, try query($0)) }
             let overlap = options.overlap
             let shopName = shop.name
             try await control.run { connection in
@@ -326,10 +332,12 @@ final class RunContext: @unchecked Sendable {
     /// windows that time out and retrying transient failures. Each worker owns one session.
     func runOpenWindows(kinds: [String], report: inout ImportReport) async throws {
         let shopID = shop.id
-        let open = try await control.ledger { try $0.resumable(shopID: shopID, kinds: kinds) }
+        let resources = options.resources
+        let open = try await control.ledger { try $0.resumable(shopID: shopID, kinds: kinds, resources: resources) }
         let queue = WorkQueue(open.map(\.id))
         let tally = Tally()
-        let workers = min(concurrency, max(1, open.count))
+        // A single window may split into two halves: room for both.
+        let workers = min(concurrency, max(2, open.count))
         try await withThrowingTaskGroup(of: Void.self) { group in
             for n in 0..<workers {
                 group.addTask {
@@ -452,7 +460,9 @@ final class RunContext: @unchecked Sendable {
             } catch {
                 // The load rolled back; the window stays completed and the next run loads it again.
                 let message = "load failed: \(error)"
-                try? await session.ledger { try $0.record(runID, .init(status: .completed, errorMessage: message)) }
+                try? await session.ledger {
+                    try $0.record(runID, .init(status: .completed, errorMessage: message), onlyIf: [.downloading])
+                }
                 throw error
             }
         }
@@ -520,7 +530,9 @@ final class RunContext: @unchecked Sendable {
                 report.markedDeleted[table] = try await reconcile(
                     resource: resource, table: table, query: q, prepared: prepared, runID: runID, report: &report)
             } catch {
-                // Keep the code a more specific handler recorded (INCOMPLETE, an operation's own).
+                // Interrupted: the run stays as it is (its operation may still run at Shopify, where
+                // `cancel` can still find it).
+                if error is CancellationError { throw error }
                 let code = Self.errorCode(error)
                 let message = "\(error)"
                 try? await control.ledger { try $0.fail(runID, code: code, message: message) }

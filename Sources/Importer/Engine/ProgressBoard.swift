@@ -23,7 +23,8 @@ public final class ProgressBoard: @unchecked Sendable {
     private let live: Bool
     private let logger: Logger
     private var drawnLines = 0
-    private var watchers: [(predicate: @Sendable ([Entry]) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
+    private var watchers: [(id: Int, predicate: @Sendable ([Entry]) -> Bool, continuation: CheckedContinuation<Bool, Never>)] = []
+    private var nextWatcher = 0
     private var thread: Thread?
     private var stopped = false
 
@@ -61,14 +62,14 @@ public final class ProgressBoard: @unchecked Sendable {
         }
         entries[id] = entry
         let current = order.compactMap { entries[$0] }
-        var ready: [CheckedContinuation<Void, Never>] = []
+        var ready: [CheckedContinuation<Bool, Never>] = []
         watchers.removeAll { watcher in
             guard watcher.predicate(current) else { return false }
             ready.append(watcher.continuation)
             return true
         }
         lock.unlock()
-        for continuation in ready { continuation.resume() }
+        for continuation in ready { continuation.resume(returning: true) }
         if !live && before != entry.status {
             logger.info(
                 "operation \(entry.status)",
@@ -79,19 +80,34 @@ public final class ProgressBoard: @unchecked Sendable {
         }
     }
 
-    /// Returns once the board's entries satisfy `predicate` (checked now and at every change): tests
-    /// wait for an event ("two windows are in backoff") instead of sleeping.
-    public func waitUntil(_ predicate: @escaping @Sendable ([Entry]) -> Bool) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+    /// Returns true once the board's entries satisfy `predicate` (checked now and at every change),
+    /// false after `timeout`: tests wait for an event ("two windows are in backoff") instead of sleeping.
+    @discardableResult
+    public func waitUntil(timeout: Duration = .seconds(120), _ predicate: @escaping @Sendable ([Entry]) -> Bool) async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             lock.lock()
             if predicate(order.compactMap { entries[$0] }) {
                 lock.unlock()
-                continuation.resume()
+                continuation.resume(returning: true)
                 return
             }
-            watchers.append((predicate, continuation))
+            let id = nextWatcher
+            nextWatcher += 1
+            watchers.append((id, predicate, continuation))
             lock.unlock()
+            Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                self?.expire(watcher: id)
+            }
         }
+    }
+
+    private func expire(watcher id: Int) {
+        lock.lock()
+        let index = watchers.firstIndex { $0.id == id }
+        let continuation = index.map { watchers.remove(at: $0).continuation }
+        lock.unlock()
+        continuation?.resume(returning: false)
     }
 
     public func snapshot() -> [Entry] {

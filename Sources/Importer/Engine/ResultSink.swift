@@ -12,6 +12,8 @@ protocol ResultSink: AnyObject {
     func commit() throws -> SinkResult
     /// Stops and rolls back (idempotent).
     func abort()
+    /// Asks the server to cancel the statement the sink runs now (from another thread).
+    func cancelRunning()
 }
 
 /// What a sink stored.
@@ -24,6 +26,8 @@ struct SinkResult: Sendable {
 }
 
 extension BulkLoader: ResultSink {
+    func cancelRunning() { connection.requestCancel() }
+
     func commit() throws -> SinkResult {
         let summary = try finish()
         var rows = summary.rows
@@ -70,6 +74,7 @@ final class ReconcileSink: ResultSink {
     }
 
     func abort() { collector.abort() }
+    func cancelRunning() { connection.requestCancel() }
 }
 
 /// A saved query's result into a generic table.
@@ -93,6 +98,7 @@ final class TableSink: ResultSink {
         return SinkResult(rows: [loader.table: rows], lines: lines)
     }
     func abort() { loader.abort() }
+    func cancelRunning() { connection.requestCancel() }
 }
 
 /// A saved query's result into a file.
@@ -106,6 +112,7 @@ final class FileResultSink: ResultSink {
         return SinkResult(rows: [:], lines: lines)
     }
     func abort() { sink.abandon() }
+    func cancelRunning() {}
 }
 
 /// A sink handed to the blocking pool by its single owner (one call at a time).

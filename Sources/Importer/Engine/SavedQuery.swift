@@ -99,6 +99,8 @@ extension ImportEngine {
             } catch {
                 // No half file: the temporary file goes now, not when the sink is released.
                 fileSink?.abandon()
+                // Interrupted: the run stays as it is (`cancel` can still find its operation).
+                if error is CancellationError { throw error }
                 let code = RunContext.errorCode(error)
                 let message = "\(error)"
                 try? await session.ledger { try $0.fail(runID, code: code, message: message) }

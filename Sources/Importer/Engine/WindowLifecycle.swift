@@ -105,7 +105,7 @@ enum WindowLifecycle {
         case (.completed, .downloadStarted), (.downloading, .downloadStarted): return .to(.downloading)
         case (.downloading, .committed(let rejected)): return .to(rejected ? .partial : .loaded)
         case (.downloading, .loadFailed): return .to(.completed)
-        case (.submitting, .failed(let f)), (.submitted, .failed(let f)), (.running, .failed(let f)), (.completed, .failed(let f)),
+        case (.submitted, .failed(let f)), (.running, .failed(let f)), (.completed, .failed(let f)),
             (.downloading, .failed(let f)):
             return .failure(policy.decide(f, window: window, attempt: attempt))
         default: return .invalid

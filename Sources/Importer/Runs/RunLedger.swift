@@ -123,18 +123,27 @@ public struct RunLedger {
         return id
     }
 
-    /// Writes the fields `change` sets.
-    public func record(_ runID: Int64, _ change: Change) throws {
+    /// Writes the fields `change` sets; with `onlyIf`, only while the run's status is one of those
+    /// (a compare-and-set: a run another session moved on is left alone). Returns whether it wrote.
+    @discardableResult
+    public func record(_ runID: Int64, _ change: Change, onlyIf: Set<RunStatus>? = nil) throws -> Bool {
         let assignments = change.assignments
-        guard !assignments.isEmpty else { return }
+        guard !assignments.isEmpty else { return false }
         var sets: [String] = []
         var values: [any PostgresBindable] = [runID]
         for a in assignments {
             values.append(a.value)
             sets.append("\(a.column) = $\(values.count)::\(a.cast)")
         }
-        try connection.query(
-            "UPDATE sync_runs SET \(sets.joined(separator: ", ")), updated_at = now() WHERE id = $1", values, name: "update sync run")
+        var condition = ""
+        if let onlyIf {
+            values.append(RunStatus.arrayParameter(onlyIf))
+            condition = " AND status = ANY($\(values.count)::text[])"
+        }
+        return try connection.query(
+            "UPDATE sync_runs SET \(sets.joined(separator: ", ")), updated_at = now() WHERE id = $1\(condition)", values,
+            name: "update sync run"
+        ).affectedRows > 0
     }
 
     /// Marks a run failed with a message (never secrets or row data: callers pass error descriptions).
@@ -153,13 +162,14 @@ public struct RunLedger {
     }
 
     /// Window runs of a shop that a run of the same import picks up again, oldest first.
-    func resumable(shopID: Int64, kinds: [String]) throws -> [RunRecord] {
+    func resumable(shopID: Int64, kinds: [String], resources: [String]) throws -> [RunRecord] {
         try connection.query(
             """
             SELECT \(RunRecord.columns) FROM sync_runs
             WHERE shop_id = $1 AND kind = ANY($2::text[]) AND parent_run_id IS NOT NULL AND status = ANY($3::text[])
+              AND resource = ANY($4::text[])
             ORDER BY id
-            """, [shopID, kinds, RunStatus.arrayParameter(RunStatus.resumable)], name: "find open runs"
+            """, [shopID, kinds, RunStatus.arrayParameter(RunStatus.resumable), resources], name: "find open runs"
         ).map(RunRecord.init)
     }
 
@@ -226,8 +236,8 @@ public struct RunLedger {
     func retryUnsuccessful(parent: Int64) throws -> Int {
         try connection.transaction {
             let stuck = try connection.query(
-                "SELECT \(RunRecord.columns) FROM sync_runs WHERE parent_run_id = $1 AND status IN ('failed', 'canceled', 'expired') ORDER BY id",
-                [parent], name: "find failed windows"
+                "SELECT \(RunRecord.columns) FROM sync_runs WHERE parent_run_id = $1 AND status = ANY($2::text[]) ORDER BY id",
+                [parent, RunStatus.arrayParameter(RunStatus.unsuccessful)], name: "find failed windows"
             ).map(RunRecord.init)
             for run in stuck {
                 try create(run.successor(window: run.window, parentRunID: parent, attempt: 1))

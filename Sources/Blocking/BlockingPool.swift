@@ -13,8 +13,11 @@ import Foundation
 /// Work handed to the pool must not wait for other work of the same pool (it might be queued behind
 /// the waiter); long-lived producer/consumer threads (the COPY sender) are started on their own.
 public final class BlockingPool: @unchecked Sendable {
-    /// The process's pool: every blocking call of shopbulk's libraries runs here.
-    public static let shared = BlockingPool(maximumThreads: 16, name: "shopbulk-blocking")
+    /// The process's pool: every blocking call of shopbulk's libraries runs here. Threads start only
+    /// when work waits and none is idle: one import uses about its operations + 2 (its workers, the
+    /// control session, a download); the ceiling leaves room for many shops (or tests) in one process
+    /// while still bounding what a runaway caller could start.
+    public static let shared = BlockingPool(maximumThreads: 64, name: "shopbulk-blocking")
 
     public let maximumThreads: Int
     private let name: String

@@ -89,8 +89,7 @@ let package = Package(
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "Postgres", "TestSupport"]),
         .testTarget(
             name: "JSONLTests",
-            dependencies: ["JSONL", .product(name: "PropertyBased", package: "swift-property-based")],
-            resources: [.copy("Resources")]
+            dependencies: ["JSONL", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(
             name: "ShopifySimulatorTests",

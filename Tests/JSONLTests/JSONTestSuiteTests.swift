@@ -2,8 +2,8 @@ import Foundation
 import JSONL
 import Testing
 
-/// The `test_parsing` cases of JSONTestSuite (github.com/nst/JSONTestSuite, MIT), copied into
-/// `Resources/JSONTestSuite`: every `y_` accepted, every `n_` rejected, every `i_` as documented here.
+/// The `test_parsing` cases of JSONTestSuite (github.com/nst/JSONTestSuite, MIT), read from
+/// `../shared/testdata/JSONTestSuite`: every `y_` accepted, every `n_` rejected, every `i_` as documented here.
 @Suite("JSONTestSuite")
 struct JSONTestSuiteTests {
     /// Our choice for every implementation-defined case, and why.

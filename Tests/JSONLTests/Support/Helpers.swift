@@ -97,12 +97,19 @@ struct SeededRNG: RandomNumberGenerator {
     }
 }
 
-/// The folder of the JSONTestSuite cases copied into the test bundle.
-let testSuiteDirectory: URL = Bundle.module.url(
-    forResource: "JSONTestSuite", withExtension: nil, subdirectory: "Resources")!
+/// The JSONTestSuite cases in the shared test data beside the repository
+/// (`../shared/testdata/JSONTestSuite/test_parsing`; never copied into the repository).
+let testSuiteDirectory: URL = {
+    var root = URL(fileURLWithPath: #filePath)
+    for _ in 0..<4 { root.deleteLastPathComponent() }  // Support, JSONLTests, Tests, the package
+    return root.deletingLastPathComponent().appendingPathComponent("shared/testdata/JSONTestSuite/test_parsing")
+}()
 
+/// The case files with `prefix`; a missing folder stops the test run rather than passing vacuously.
 func testSuiteFiles(prefix: String) -> [String] {
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: testSuiteDirectory.path)) ?? []
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: testSuiteDirectory.path) else {
+        fatalError("the JSONTestSuite cases are missing at \(testSuiteDirectory.path) (tests read them from ../shared/testdata)")
+    }
     return names.filter { $0.hasPrefix(prefix) && $0.hasSuffix(".json") }.sorted()
 }
 

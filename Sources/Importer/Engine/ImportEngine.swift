@@ -244,7 +244,7 @@ final class RunContext: @unchecked Sendable {
         // Every window loaded: the delta imports start from the snapshot time of the plan, not from the
         // greatest updated_at seen (a record changed during the import may sit in an early window).
         for job in jobs {
-            let left = try await control.ledger { try $0.unfinishedWindows(parent: job.parent) }
+            let left = try await control.ledger { try $0.windows(parent: job.parent, in: RunStatus.blocksCompletion) }
             guard left == 0 else {
                 throw ImportError(
                     code: "UNFINISHED",
@@ -317,7 +317,9 @@ final class RunContext: @unchecked Sendable {
         try await control.run { connection in
             let ledger = RunLedger(connection: connection)
             for parent in try ledger.openDeltaParents(shopID: shopID) {
-                guard try ledger.unfinishedWindows(parent: parent.id) == 0, try ledger.doneWindows(parent: parent.id) > 0 else { continue }
+                guard try ledger.windows(parent: parent.id, in: RunStatus.blocksCompletion) == 0,
+                    try ledger.windows(parent: parent.id, in: RunStatus.done) > 0
+                else { continue }
                 try connection.transaction {
                     try ledger.advanceHighWater(shopID: shopID, resource: parent.resource, to: parent.windowEnd, run: parent.id)
                     try ledger.closeParent(parent.id)
@@ -533,7 +535,7 @@ final class RunContext: @unchecked Sendable {
                 // Interrupted: the run stays as it is (its operation may still run at Shopify, where
                 // `cancel` can still find it).
                 if error is CancellationError { throw error }
-                let code = Self.errorCode(error)
+                let code = ImportError.code(of: error)
                 let message = "\(error)"
                 try? await control.ledger { try $0.fail(runID, code: code, message: message) }
                 throw error
@@ -575,8 +577,6 @@ final class RunContext: @unchecked Sendable {
         }
     }
 
-    /// The code recorded for an error in `sync_runs.error_code`.
-    static func errorCode(_ error: any Error) -> String? { ImportError.code(of: error) }
 }
 
 extension ImportError {

@@ -61,12 +61,15 @@ public final class ProgressBoard: @unchecked Sendable {
             entry.finished = Date()
         }
         entries[id] = entry
-        let current = order.compactMap { entries[$0] }
+        // update() runs for every downloaded chunk: the entries are gathered only when someone waits.
         var ready: [CheckedContinuation<Bool, Never>] = []
-        watchers.removeAll { watcher in
-            guard watcher.predicate(current) else { return false }
-            ready.append(watcher.continuation)
-            return true
+        if !watchers.isEmpty {
+            let current = order.compactMap { entries[$0] }
+            watchers.removeAll { watcher in
+                guard watcher.predicate(current) else { return false }
+                ready.append(watcher.continuation)
+                return true
+            }
         }
         lock.unlock()
         for continuation in ready { continuation.resume(returning: true) }

@@ -101,7 +101,7 @@ extension ImportEngine {
                 fileSink?.abandon()
                 // Interrupted: the run stays as it is (`cancel` can still find its operation).
                 if error is CancellationError { throw error }
-                let code = RunContext.errorCode(error)
+                let code = ImportError.code(of: error)
                 let message = "\(error)"
                 try? await session.ledger { try $0.fail(runID, code: code, message: message) }
                 throw error

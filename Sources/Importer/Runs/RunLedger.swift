@@ -247,19 +247,11 @@ public struct RunLedger {
         }
     }
 
-    /// Windows of `parent` that keep it from being finished.
-    func unfinishedWindows(parent: Int64) throws -> Int {
+    /// Windows of `parent` whose status is in `statuses` (`blocksCompletion`: unfinished; `done`: loaded).
+    func windows(parent: Int64, in statuses: Set<RunStatus>) throws -> Int {
         try connection.query(
             "SELECT count(*) AS n FROM sync_runs WHERE parent_run_id = $1 AND status = ANY($2::text[])",
-            [parent, RunStatus.arrayParameter(RunStatus.blocksCompletion)], name: "count unfinished windows"
-        ).first?["n"].int ?? 0
-    }
-
-    /// Windows of `parent` whose data was committed.
-    func doneWindows(parent: Int64) throws -> Int {
-        try connection.query(
-            "SELECT count(*) AS n FROM sync_runs WHERE parent_run_id = $1 AND status = ANY($2::text[])",
-            [parent, RunStatus.arrayParameter(RunStatus.done)], name: "count done windows"
+            [parent, RunStatus.arrayParameter(statuses)], name: "count windows"
         ).first?["n"].int ?? 0
     }
 

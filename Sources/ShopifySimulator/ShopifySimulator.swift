@@ -26,16 +26,22 @@ public final class ShopifySimulator: Sendable {
     public let port: Int
     public let filesPort: Int
 
-    private init(core: ShopifySimulatorCore, api: HTTPServer, files: HTTPServer, tasks: [Task<Void, any Error>], port: Int, filesPort: Int)
-    {
+    /// Whether `stop()` stops the listeners (false for a member of a `SimulatorFleet`, which shares them).
+    private let ownsListeners: Bool
+
+    init(
+        core: ShopifySimulatorCore, api: HTTPServer, files: HTTPServer, tasks: [Task<Void, any Error>], port: Int, filesPort: Int,
+        baseURL: String? = nil, filesBaseURL: String? = nil, ownsListeners: Bool = true
+    ) {
         self.core = core
         self.apiServer = api
         self.filesServer = files
         self.tasks = tasks
         self.port = port
         self.filesPort = filesPort
-        self.baseURL = "http://127.0.0.1:\(port)"
-        self.filesBaseURL = "http://127.0.0.1:\(filesPort)"
+        self.baseURL = baseURL ?? "http://127.0.0.1:\(port)"
+        self.filesBaseURL = filesBaseURL ?? "http://127.0.0.1:\(filesPort)"
+        self.ownsListeners = ownsListeners
     }
 
     /// Starts both listeners on free loopback ports.
@@ -72,9 +78,11 @@ public final class ShopifySimulator: Sendable {
     /// Stops both listeners and running operations; removes the data directory if the simulator made it.
     public func stop() async {
         core.state.locked { for op in core.state.operations where op.isActive { op.cancelRequested = true } }
-        await apiServer.stop(timeout: 0.5)
-        await filesServer.stop(timeout: 0.5)
-        for t in tasks { t.cancel() }
+        if ownsListeners {
+            await apiServer.stop(timeout: 0.5)
+            await filesServer.stop(timeout: 0.5)
+            for t in tasks { t.cancel() }
+        }
         if core.state.ownsDataDirectory {
             try? await Task.sleep(nanoseconds: 100_000_000)
             try? FileManager.default.removeItem(at: core.state.dataDirectory)

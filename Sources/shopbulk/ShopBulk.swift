@@ -17,7 +17,7 @@ struct ShopBulk: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, DBCommand.self, LoadCommand.self, ImportCommand.self, RunCommand.self, CancelCommand.self,
             QueryCommand.self, DownloadCommand.self, DemoCommand.self, JSONLCommand.self,
-            ShopCommand.self, LookupCommand.self, StatusCommand.self, SchemaCommand.self,
+            ShopCommand.self, LookupCommand.self, StatusCommand.self, SchemaCommand.self, WorkerCommand.self,
         ]
     )
 }

@@ -17,16 +17,28 @@ final class ImportProcess: @unchecked Sendable {
     /// The file whose creation lets a paused failpoint go on.
     let releaseFile = NSTemporaryDirectory() + "sb-release-\(UInt64.random(in: 0...UInt64.max))"
 
-    init(_ h: EngineHarness, failpoint: String? = nil, extra: [String] = []) throws {
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.shopbulkBinary)
-        process.arguments =
-            [
+    convenience init(_ h: EngineHarness, failpoint: String? = nil, extra: [String] = []) throws {
+        try self.init(
+            arguments: [
                 "import", "sim", "--full", "--window-days", "400", "--concurrency", "2", "--database-url", h.db.url,
                 "--queries-dir", TestEnvironment.packageRoot + "/queries", "--migrations-dir", TestEnvironment.packageRoot + "/migrations",
                 "--poll-interval", "0.05", "--max-poll-interval", "0.2", "--log-level", "error",
-            ] + extra
+            ] + extra,
+            environment: [h.tokenVariable: h.sim.legacyToken ?? ""], failpoint: failpoint)
+    }
+
+    /// `shopbulk ARGUMENTS` (or `launcher + [shopbulk] + ARGUMENTS`, e.g. `ip netns exec NS`) with
+    /// `environment` added to the test's own.
+    init(arguments: [String], environment extra: [String: String] = [:], failpoint: String? = nil, launcher: [String] = []) throws {
+        if let tool = launcher.first {
+            process.executableURL = URL(fileURLWithPath: tool)
+            process.arguments = Array(launcher.dropFirst()) + [TestEnvironment.shopbulkBinary] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: TestEnvironment.shopbulkBinary)
+            process.arguments = arguments
+        }
         var environment = ProcessInfo.processInfo.environment
-        environment[h.tokenVariable] = h.sim.legacyToken
+        for (k, v) in extra { environment[k] = v }
         environment["SHOPBULK_FAILPOINT"] = failpoint
         environment["SHOPBULK_FAILPOINT_RELEASE"] = releaseFile
         process.environment = environment
@@ -94,6 +106,27 @@ final class ImportProcess: @unchecked Sendable {
                 lock.unlock()
             }
         }
+    }
+
+    /// Waits until stderr has a line containing `text`, at most `seconds` (false if the process
+    /// ended or the time passed first).
+    func waitForLine(containing text: String, seconds: Double) async -> Bool {
+        let timer = Task {
+            try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+            giveUp(waitingFor: text)
+        }
+        let found = await waitForLine(containing: text)
+        timer.cancel()
+        return found
+    }
+
+    /// Ends the waits for `text` with false.
+    private func giveUp(waitingFor text: String) {
+        lock.lock()
+        let waiters = lineWaiters.filter { $0.0 == text }
+        lineWaiters.removeAll { $0.0 == text }
+        lock.unlock()
+        for (_, w) in waiters { w.resume(returning: false) }
     }
 
     /// Lets a paused failpoint go on.

@@ -15,7 +15,14 @@ final class PrivateCluster: @unchecked Sendable {
     var adminURL: String { "postgresql://shopbulk@127.0.0.1:\(port)/postgres" }
     private let asRoot = getuid() == 0
 
-    init() throws {
+    /// Addresses the server listens on (127.0.0.1, and e.g. a bridge address for clients in other
+    /// network namespaces).
+    let listenAddresses: String
+
+    /// `network`: a CIDR whose clients may connect too (trust, like loopback), with the server also
+    /// listening on `extraAddress`.
+    init(extraAddress: String? = nil, network: String? = nil) throws {
+        listenAddresses = ["127.0.0.1", extraAddress].compactMap { $0 }.joined(separator: ",")
         bin =
             ProcessInfo.processInfo.environment["SHOPBULK_TEST_PG_BIN"]
             ?? ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?.sorted().last.map {
@@ -32,6 +39,12 @@ final class PrivateCluster: @unchecked Sendable {
         }
         let initdb = try tool("initdb", ["-D", data, "-U", "shopbulk", "--auth=trust", "-E", "UTF8", "--no-locale", "--no-instructions"])
         guard initdb.status == 0 else { throw TestEnvironmentError(message: "initdb failed: \(initdb.stderr)") }
+        if let network {
+            let hba = try FileHandle(forWritingTo: URL(fileURLWithPath: data + "/pg_hba.conf"))
+            try hba.seekToEnd()
+            try hba.write(contentsOf: Data("host all all \(network) trust\n".utf8))
+            try hba.close()
+        }
         // A random port may be taken (by another test's cluster): try a few.
         var attempt = 0
         while true {
@@ -60,7 +73,7 @@ final class PrivateCluster: @unchecked Sendable {
             "pg_ctl",
             [
                 "start", "-D", data, "-l", folder + "/log", "-w", "-s", "-o",
-                "-c listen_addresses=127.0.0.1 -c port=\(port) -c unix_socket_directories=\(folder)",
+                "-c listen_addresses=\(listenAddresses) -c port=\(port) -c unix_socket_directories=\(folder)",
             ])
         guard r.status == 0 else {
             let log = (try? String(contentsOfFile: folder + "/log", encoding: .utf8)) ?? ""

@@ -19,7 +19,10 @@ final class SessionSampler: @unchecked Sendable {
 
     /// Counts every backend of the database but the sampler's own and `excluding` (the test's), named
     /// or not: a leaked raw connection has no application_name.
-    init(url: String, excluding: [Int32]) throws {
+    /// The most groups (`group` of an application_name, e.g. its shop) seen at once.
+    private(set) var peakGroups = 0
+
+    init(url: String, excluding: [Int32], group: @escaping @Sendable (String) -> String? = { _ in nil }) throws {
         let box = ConnectionBox(try PostgresConnection(url))
         let thread = Thread { [self] in
             let connection = box.connection
@@ -35,6 +38,7 @@ final class SessionSampler: @unchecked Sendable {
                     peak = max(peak, rows.rows.count)
                     samples += 1
                     for row in rows.rows { roles.insert(row[0].string ?? "") }
+                    peakGroups = max(peakGroups, Set(rows.rows.compactMap { group($0[0].string ?? "") }).count)
                     lock.unlock()
                 }
                 usleep(5_000)  // sampling rate, not synchronisation
@@ -61,6 +65,13 @@ final class SessionSampler: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return (peak, samples, roles)
+    }
+
+    /// The most groups seen at once (after `stop()`).
+    var groupsAtOnce: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return peakGroups
     }
 }
 

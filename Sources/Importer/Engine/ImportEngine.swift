@@ -58,8 +58,9 @@ public struct ImportReport: Sendable {
 /// and resumes whatever a crashed run left behind without submitting or loading anything twice.
 ///
 /// Resources: an import holds at most `concurrency + 1` database sessions (one control session that
-/// holds the shop's lock and plans, one per worker, which also carries that worker's loads), whatever
-/// the number of windows; each is closed when its owner ends, on errors and cancellation too. Every
+/// holds the shop's lock and plans, one per worker, which also carries that worker's loads; a
+/// reconcile holds two), whatever the number of windows (`ConnectionBudget` adds them up for several
+/// shops at once); each is closed when its owner ends, on errors and cancellation too. Every
 /// libpq and libcurl call runs on the fixed `BlockingPool`.
 public final class ImportEngine: Sendable {
     let databaseURL: String
@@ -87,20 +88,27 @@ public final class ImportEngine: Sendable {
     public func run(shop name: String, mode: ImportMode, options: ImportOptions) async throws -> ImportReport {
         try await withSession("import \(name)") { control in
             let shop = try await control.run { try ShopStore(connection: $0).require(name) }
-            let lock = ImportLock(shopID: shop.id)
-            guard try await control.run({ try lock.acquire(on: $0) }) else {
-                throw ImportError(
-                    code: "LOCKED", message: "another shopbulk import of shop \(shop.name) is running (lock held); try again when it ends")
-            }
-            do {
-                let report = try await runLocked(shop: shop, mode: mode, options: options, control: control, lock: lock)
-                try? await control.run { try lock.release(on: $0) }
-                return report
-            } catch {
-                // The lock goes with the session when it closes; releasing it here is a courtesy.
-                try? await control.run { try lock.release(on: $0) }
-                throw error
-            }
+            return try await run(shop: shop, mode: mode, options: options, control: control)
+        }
+    }
+
+    /// Runs `mode` for `shop` with `control` as the import's control session. The shop's lock is a
+    /// session-level advisory lock, so a caller that already holds it on `control` (a fleet worker's
+    /// claim) takes it again here and keeps it after the import ends.
+    func run(shop: Shop, mode: ImportMode, options: ImportOptions, control: DatabaseSession) async throws -> ImportReport {
+        let lock = ImportLock(shopID: shop.id)
+        guard try await control.run({ try lock.acquire(on: $0) }) else {
+            throw ImportError(
+                code: "LOCKED", message: "another shopbulk import of shop \(shop.name) is running (lock held); try again when it ends")
+        }
+        do {
+            let report = try await runLocked(shop: shop, mode: mode, options: options, control: control, lock: lock)
+            try? await control.run { try lock.release(on: $0) }
+            return report
+        } catch {
+            // The lock goes with the session when it closes; releasing it here is a courtesy.
+            try? await control.run { try lock.release(on: $0) }
+            throw error
         }
     }
 

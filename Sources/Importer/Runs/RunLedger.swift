@@ -260,8 +260,10 @@ public struct RunLedger {
         try connection.query(
             """
             UPDATE sync_runs p SET status = 'loaded', loaded_at = now(), updated_at = now(),
-                rows_loaded = (SELECT coalesce(sum(rows_loaded), 0) FROM sync_runs c WHERE c.parent_run_id = p.id AND c.status = ANY($2::text[])),
-                bytes_downloaded = (SELECT coalesce(sum(bytes_downloaded), 0) FROM sync_runs c WHERE c.parent_run_id = p.id AND c.status = ANY($2::text[]))
+                rows_loaded = (SELECT coalesce(sum(rows_loaded), 0) FROM sync_runs c
+                               WHERE c.shop_id = p.shop_id AND c.parent_run_id = p.id AND c.status = ANY($2::text[])),
+                bytes_downloaded = (SELECT coalesce(sum(bytes_downloaded), 0) FROM sync_runs c
+                                    WHERE c.shop_id = p.shop_id AND c.parent_run_id = p.id AND c.status = ANY($2::text[]))
             WHERE id = $1
             """, [parent, RunStatus.arrayParameter(RunStatus.done)], name: "close import")
     }

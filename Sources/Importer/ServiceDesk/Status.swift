@@ -18,6 +18,8 @@ public struct ShopStatus: Sendable, Encodable, Equatable {
     public var highWaterMarks: [HighWaterMark]
     /// The latest runs that recorded an error, newest first.
     public var lastErrors: [RunSummary]
+    /// The worker fleet's schedule of the shop (nil: not scheduled).
+    public var schedule: ScheduleStatus?
 }
 
 /// One `sync_runs` row, as status shows it.
@@ -91,7 +93,8 @@ extension ServiceDeskQueries {
             return ShopStatus(
                 shop: shop.name, storeDomain: shop.storeDomain, enabled: shop.enabled, authMethod: shop.authMethod.rawValue,
                 importLineItems: shop.importLineItems, customersAs: shop.customersAs.rawValue, apiVersion: shop.apiVersion,
-                apiBase: shop.apiBase, runs: latest, inFlight: open, highWaterMarks: marks, lastErrors: errors)
+                apiBase: shop.apiBase, runs: latest, inFlight: open, highWaterMarks: marks, lastErrors: errors,
+                schedule: try FleetStore(connection: connection).status(shop: shop))
         }
     }
 

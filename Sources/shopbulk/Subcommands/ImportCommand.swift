@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Importer
 import Logging
+import Postgres
 import ShopifyAdmin
 
 /// Options shared by the commands that talk to Shopify.
@@ -38,6 +39,15 @@ struct ImportCommand: AsyncParsableCommand {
             after a crash resumes: running operations are polled, finished ones downloaded, loaded windows
             skipped. --delta starts at the committed high-water mark minus --overlap-minutes. A lock keeps
             two imports of one shop from running at once.
+
+            --all runs the enabled shops, up to --jobs at once (one progress view, one summary); a shop
+            that fails does not stop the others, and the exit code is the number of shops that failed
+            (at most 100; 0 when all succeeded). Connections: each shop's import holds at most
+            operations + 1 (a control session and one per operation), so the command holds at most
+            jobs × (operations + 1) + 1 — operations + 2 for one shop. The default --jobs is at most 4
+            and no more than fit in three quarters of the server's free connections; a --jobs that does
+            not fit is refused before anything starts. To spread shops over hosts and schedules, see
+            `shopbulk worker`.
             """)
 
     @Argument(help: "The shop to import (omit with --all).")
@@ -67,6 +77,11 @@ struct ImportCommand: AsyncParsableCommand {
     var maxRejects = 0
     @Option(help: "Comma-separated resources (query files) to import (default customers,orders).")
     var resources = "customers,orders"
+    @Option(
+        help: ArgumentHelp(
+            "With --all: shops imported at once (default: up to 4, fitted to the server's free connections; connections held: jobs × (operations + 1) + 1).",
+            valueName: "N"))
+    var jobs: Int?
 
     @OptionGroup var shopify: ShopifyOptions
     @OptionGroup var queries: QueryOptions
@@ -87,6 +102,10 @@ struct ImportCommand: AsyncParsableCommand {
             throw ValidationError("--window-days must be > 0; --overlap-minutes and --max-rejects ≥ 0")
         }
         if let concurrency, !(1...5).contains(concurrency) { throw ValidationError("--concurrency must be 1…5") }
+        if let jobs {
+            guard all else { throw ValidationError("--jobs goes with --all") }
+            guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be 1…64") }
+        }
         if let since, ISO8601DateFormatter().date(from: since) == nil {
             throw ValidationError("--since must be an ISO 8601 date-time such as 2020-01-01T00:00:00Z")
         }
@@ -111,27 +130,44 @@ struct ImportCommand: AsyncParsableCommand {
         if names.isEmpty { context.logger.notice("no enabled shops") }
         let mode = self.mode
         let frozenOptions = options
-        let logger = context.logger
-        let (reports, failures) = try await Interruption.run { () async throws -> ([ImportReport], [(String, String)]) in
-            var reports: [ImportReport] = []
-            var failures: [(String, String)] = []
+        let budget =
+            all
+            ? try Self.budget(jobs: jobs, concurrency: concurrency, connection: context.connection)
+            : ConnectionBudget(operations: concurrency ?? 5, jobs: 1)
+        if all && names.count > 1 {
+            context.logger.info(
+                "importing shops", metadata: ["shops": "\(names.count)", "jobs": "\(budget.jobs)", "connections": "≤ \(budget.total)"])
+        }
+        let results = try await Interruption.run { () async throws -> [(shop: String, result: Result<ImportReport, any Error>)] in
             defer { progress.finish() }
-            for name in names {
-                do {
-                    reports.append(try await engine.run(shop: name, mode: mode, options: frozenOptions))
-                } catch {
-                    if Task.isCancelled { throw error }
-                    failures.append((name, "\(error)"))
-                    logger.error("import failed", metadata: ["shop": "\(name)", "error": "\(error)"])
-                }
-            }
-            return (reports, failures)
+            let results = await engine.run(shops: names, mode: mode, options: frozenOptions, jobs: budget.jobs)
+            try Task.checkCancellation()
+            return results
+        }
+        let reports = results.compactMap { try? $0.result.get() }
+        let failures = results.compactMap { r -> (String, String)? in
+            if case .failure(let error) = r.result { return (r.shop, "\(error)") }
+            return nil
         }
         Self.printReports(reports, json: output.json)
-        if let (name, error) = failures.first {
-            if failures.count == 1 && names.count == 1 { throw ShopError(message: error) }
-            throw ShopError(message: "\(failures.count) of \(names.count) shops failed; first: \(name): \(error)")
-        }
+        guard let (name, error) = failures.first else { return }
+        if !all { throw ShopError(message: error) }
+        var summary = "\(failures.count) of \(names.count) shops failed:"
+        for (shop, message) in failures { summary += "\n  \(shop): \(message)" }
+        FileHandle.standardError.write(Data((TerminalText.escape(summary, keepingNewlines: true) + "\n").utf8))
+        _ = name
+        throw ExitCode(Int32(min(100, failures.count)))
+    }
+
+    /// The connections the import may hold: `jobs` shops at once (default: fitted to the server's
+    /// free connections), each with up to `concurrency` operations (default 5).
+    static func budget(jobs: Int?, concurrency: Int?, connection: PostgresConnection) throws -> ConnectionBudget {
+        let operations = concurrency ?? 5
+        let room = try ConnectionBudget.room(on: connection)
+        let budget = ConnectionBudget(
+            operations: operations, jobs: jobs ?? ConnectionBudget.defaultJobs(operations: operations, room: room))
+        try budget.check(room: room)
+        return budget
     }
 
     static func printReports(_ reports: [ImportReport], json: Bool) {

@@ -225,8 +225,31 @@ extension ShopCommand {
                 valueName: "FIELD=SOURCE"))
         var contactFields: [String] = []
 
+        @Option(
+            name: .customLong("delta-every"),
+            help: ArgumentHelp(
+                "How often `shopbulk worker` imports what changed (15m, 1h, 1d…; off stops it). A new schedule is due at once: the first claim runs the full import if there is none yet.",
+                valueName: "INTERVAL"))
+        var deltaEvery: String?
+
+        @Option(
+            name: .customLong("reconcile-every"),
+            help: ArgumentHelp(
+                "How often `shopbulk worker` marks rows Shopify no longer has as deleted (1d, 1w…; off stops it). First due one interval from now.",
+                valueName: "INTERVAL"))
+        var reconcileEvery: String?
+
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
+
+        static func interval(_ text: String?, option: String) throws -> FleetStore.Interval {
+            guard let text else { return .unchanged }
+            do {
+                return try FleetSchedule.parseDuration(text).map { .every(seconds: $0) } ?? .off
+            } catch {
+                throw ValidationError("\(option): \(error)")
+            }
+        }
 
         static func pairs(_ values: [String], option: String) throws -> [(String, String)] {
             try values.map { v in
@@ -247,7 +270,9 @@ extension ShopCommand {
         func validate() throws {
             _ = try Self.pairs(queryFiles, option: "--query")
             _ = try Self.pairs(contactFields, option: "--contact-field")
-            if try changes().isEmpty && queryFiles.isEmpty && contactFields.isEmpty {
+            _ = try Self.interval(deltaEvery, option: "--delta-every")
+            _ = try Self.interval(reconcileEvery, option: "--reconcile-every")
+            if try changes().isEmpty && queryFiles.isEmpty && contactFields.isEmpty && deltaEvery == nil && reconcileEvery == nil {
                 throw ValidationError("nothing to change: give at least one setting (see `shopbulk shop edit --help`)")
             }
         }
@@ -290,6 +315,19 @@ extension ShopCommand {
                 for (field, source) in fieldPairs {
                     try ContactFieldMap(connection: context.connection).set(field, source: source, shop: updated)
                     notes.append(source.isEmpty ? "contact \(field): default" : "contact \(field) ← \(source)")
+                }
+                let delta = try Self.interval(deltaEvery, option: "--delta-every")
+                let reconcile = try Self.interval(reconcileEvery, option: "--reconcile-every")
+                if delta != .unchanged || reconcile != .unchanged {
+                    try FleetStore(connection: context.connection).setSchedule(shopID: updated.id, delta: delta, reconcile: reconcile)
+                    for (kind, change) in [("delta", delta), ("reconcile", reconcile)] {
+                        switch change {
+                        case .unchanged: break
+                        case .off: notes.append("\(kind) schedule: off")
+                        case .every(let seconds):
+                            notes.append("\(kind) every \(FleetSchedule.format(seconds: seconds)) (run by `shopbulk worker`)")
+                        }
+                    }
                 }
             }
             if !output.json { for n in notes { print("\(updated.name): \(n)") } }

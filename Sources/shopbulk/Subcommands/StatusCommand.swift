@@ -47,6 +47,7 @@ struct StatusCommand: AsyncParsableCommand {
         out += "  line items \(s.importLineItems ? "on" : "off")  customers as \(t(s.customersAs))"
         if let base = s.apiBase { out += "  via \(t(base))" }
         out += "\n"
+        out += schedule(s.schedule)
         if s.inFlight.isEmpty {
             out += "  In flight: none\n"
         } else {
@@ -78,6 +79,38 @@ struct StatusCommand: AsyncParsableCommand {
                 out += "    run \(r.id) (\(t(r.kind)) \(t(r.resource)), \(t(r.status)), \(HumanFormat.age(seconds: r.ageSeconds)) ago): "
                 out += [r.errorCode.map(t), message.isEmpty ? nil : message].compactMap { $0 }.joined(separator: ": ") + "\n"
             }
+        }
+        return out
+    }
+
+    /// The worker fleet's view: schedule, next due, last outcome, who holds the shop now.
+    static func schedule(_ schedule: ScheduleStatus?) -> String {
+        guard let c = schedule, c.deltaEvery != nil || c.reconcileEvery != nil || c.lastOutcome != nil else {
+            return "  Schedule: none (set one with `shopbulk shop edit NAME --delta-every 15m`)\n"
+        }
+        func t(_ text: String) -> String { text.visiblyEscaped }
+        var every: [String] = []
+        if let d = c.deltaEvery { every.append("delta every \(d)") }
+        if let r = c.reconcileEvery { every.append("reconcile every \(r)") }
+        var out = "  Schedule: \(every.isEmpty ? "off" : every.joined(separator: ", "))"
+        if let due = c.dueInSeconds {
+            out += due <= 0 ? "; due now (\(HumanFormat.age(seconds: -due)) overdue)" : "; next due in \(HumanFormat.age(seconds: due))"
+        }
+        out += "\n"
+        if let holder = c.heldBy {
+            out += "    Held by: worker \(t(holder)) since \(c.heldSince ?? "?") (\(c.lastMode.map(t) ?? "?"))\n"
+        } else {
+            out += "    Held by: nobody\n"
+        }
+        if let outcome = c.lastOutcome {
+            out += "    Last: \(c.lastMode.map(t) ?? "") \(t(outcome))"
+            if let ago = c.lastFinishedSecondsAgo { out += " \(HumanFormat.age(seconds: ago)) ago" }
+            out += "\n"
+        }
+        if c.consecutiveFailures > 0 {
+            out += "    Failing: \(c.consecutiveFailures) in a row; backing off until \(c.backoffUntil ?? "?")"
+            if let e = c.lastError { out += ": \(TextTable.clean(e, max: 300))" }
+            out += "\n"
         }
         return out
     }

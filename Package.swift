@@ -125,7 +125,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ServiceDeskServerTests",
-            dependencies: ["ServiceDeskServer", "Importer", "ShopifySimulator", "Postgres", "Migrations", "HTTP", "TestSupport"]
+            dependencies: [
+                "ServiceDeskServer", "Importer", "ShopifySimulator", "Postgres", "Migrations", "HTTP", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

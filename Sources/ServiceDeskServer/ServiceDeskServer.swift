@@ -50,6 +50,9 @@ public struct ServiceDeskServer: Sendable {
         pool.close()
     }
 
+    /// A path segment, percent-decoded (`%231001` is `#1001`).
+    static func decoded(_ segment: String?) -> String { segment.map { $0.removingPercentEncoding ?? $0 } ?? "" }
+
     /// The Hummingbird application (routes, access log, metrics), for `run` and for tests.
     public func makeApplication(onListening: @escaping @Sendable (Int) -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router(context: BasicRequestContext.self)
@@ -58,10 +61,11 @@ public struct ServiceDeskServer: Sendable {
         router.get("/metrics") { request, _ in await handlers.metrics(request) }
         router.get("/v1/shops") { request, _ in await handlers.shops(request) }
         router.get("/v1/shops/{shop}/contacts") { request, context in
-            await handlers.contacts(request, shop: context.parameters.get("shop") ?? "")
+            await handlers.contacts(request, shop: Self.decoded(context.parameters.get("shop")))
         }
         router.get("/v1/shops/{shop}/orders/{order}") { request, context in
-            await handlers.order(request, shop: context.parameters.get("shop") ?? "", reference: context.parameters.get("order") ?? "")
+            await handlers.order(
+                request, shop: Self.decoded(context.parameters.get("shop")), reference: Self.decoded(context.parameters.get("order")))
         }
         router.post("/v1/panel-links") { request, _ in await handlers.panelLink(request) }
         router.get("/panel") { request, _ in await handlers.panel(request) }
@@ -480,8 +484,11 @@ struct AccessLogResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Conte
         } catch {
             response = JSONOutput.error(.internalServerError, code: "internal", message: "the request failed")
         }
-        let elapsed = ContinuousClock.now - start
         let route = Self.route(of: request.uri.path)
+        if route == "other" && response.status == .notFound {
+            response = JSONOutput.error(.notFound, code: "no_route", message: "no such route")
+        }
+        let elapsed = ContinuousClock.now - start
         metrics.record(route: route, method: request.method.rawValue, status: Int(response.status.code), duration: elapsed)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         logger.info(

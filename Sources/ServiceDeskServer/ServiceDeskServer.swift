@@ -208,7 +208,14 @@ struct Handlers: Sendable {
         if let error = error as? DatabasePoolError, error == .busy {
             return JSONOutput.error(.serviceUnavailable, code: "busy", message: "the server is busy: try again")
         }
-        server.logger.error("request failed", metadata: ["error.type": "\(type(of: error))"])
+        var metadata: Logger.Metadata = ["error.type": "\(type(of: error))"]
+        if let pg = error as? PostgresError {
+            // The code and statement name only: the server's message may quote the request's values.
+            metadata["error.code"] = "\(pg.code)"
+            metadata["sqlstate"] = .string(pg.sqlState ?? "")
+            metadata["statement"] = .string(pg.statement ?? "")
+        }
+        server.logger.error("request failed", metadata: metadata)
         return JSONOutput.error(.internalServerError, code: "internal", message: "the lookup failed; the server log has the details")
     }
 
@@ -277,9 +284,7 @@ struct Handlers: Sendable {
         let query = request.uri.queryParameters
         guard let raw = query["email"].map(String.init) else { return .failure(.init(message: "the email parameter is required")) }
         let email = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !email.isEmpty, email.contains("@"), email.utf8.count <= 320, !email.contains(where: { $0.isNewline }) else {
-            return .failure(.init(message: "email must be an e-mail address"))
-        }
+        guard Self.isEmail(email) else { return .failure(.init(message: "email must be an e-mail address")) }
         var orders = 10
         if let text = query["orders"] {
             guard let n = Int(text), (0...1000).contains(n) else { return .failure(.init(message: "orders must be a number in 0...1000")) }
@@ -289,6 +294,16 @@ struct Handlers: Sendable {
     }
 
     struct LookupParameterError: Error { var message: String }
+
+    /// An address to look up: an `@`, at most 320 characters, no control characters (PostgreSQL
+    /// text cannot hold NUL).
+    static func isEmail(_ email: String) -> Bool {
+        !email.isEmpty && email.contains("@") && email.unicodeScalars.count <= 320
+            && !email.unicodeScalars.contains { $0.value < 0x20 || (0x7f...0x9f).contains($0.value) }
+    }
+
+    /// A shop name that can exist (no NUL, which PostgreSQL text cannot hold); others are unknown.
+    static func isShopName(_ shop: String) -> Bool { !shop.isEmpty && !shop.unicodeScalars.contains { $0.value == 0 } }
 
     func contacts(_ request: Request, shop: String) async -> Response {
         if case .refused(let status, let code, let message) = await authorize(request, shop: shop) {
@@ -314,7 +329,7 @@ struct Handlers: Sendable {
     /// The lookup in one trip to the pool; nil when the shop does not exist.
     func lookup(shop: String, email: String, orders: Int) async throws -> ServiceDeskLookup? {
         try await pool.withConnection { connection -> ServiceDeskLookup? in
-            guard let found = try ShopStore(connection: connection).find(shop) else { return nil }
+            guard Self.isShopName(shop), let found = try ShopStore(connection: connection).find(shop) else { return nil }
             return try ServiceDeskQueries(connection: connection).lookup(shop: found, email: email, orderLimit: orders)
         }
     }
@@ -332,7 +347,7 @@ struct Handlers: Sendable {
                 case noShop, noOrder, order(LookupOrder)
             }
             let found = try await pool.withConnection { connection -> Found in
-                guard let s = try ShopStore(connection: connection).find(shop) else { return .noShop }
+                guard Self.isShopName(shop), let s = try ShopStore(connection: connection).find(shop) else { return .noShop }
                 return try ServiceDeskQueries(connection: connection).order(shop: s, reference: parsed).map { .order($0) } ?? .noOrder
             }
             switch found {
@@ -374,7 +389,7 @@ struct Handlers: Sendable {
                 message: "the body must be JSON: {\"shop\": \"...\", \"email\": \"...\", \"ttl_seconds\": 300}")
         }
         let email = body.email.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !email.isEmpty, email.contains("@"), email.utf8.count <= 320, !email.contains(where: { $0.isNewline }) else {
+        guard Self.isEmail(email) else {
             return JSONOutput.error(.badRequest, code: "bad_request", message: "email must be an e-mail address")
         }
         let ttl = body.ttlSeconds ?? 300
@@ -387,7 +402,9 @@ struct Handlers: Sendable {
         }
         do {
             let shopName = body.shop
-            let exists = try await pool.withConnection { try ShopStore(connection: $0).find(shopName) != nil }
+            let exists = try await pool.withConnection { c in
+                try Self.isShopName(shopName) && ShopStore(connection: c).find(shopName) != nil
+            }
             guard exists else { return JSONOutput.error(.notFound, code: "shop_not_found", message: "no shop named \(body.shop)") }
         } catch {
             return failure(error)
@@ -411,7 +428,7 @@ struct Handlers: Sendable {
             return renderer.message(.badRequest, title: "Incomplete link", text: "This panel needs a shop and an e-mail address.")
         }
         let email = rawEmail.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !email.isEmpty, email.contains("@"), email.utf8.count <= 320 else {
+        guard Self.isEmail(email) else {
             return renderer.message(.badRequest, title: "Incomplete link", text: "This panel needs a valid e-mail address.")
         }
         if let token = query["token"].map(String.init) {
@@ -467,11 +484,26 @@ struct AccessLogResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Conte
     let logger: Logger
     let panel: PanelRenderer
 
+    /// The methods each route answers; others get 405.
+    static var methods: [String: HTTPRequest.Method] {
+        [
+            "/healthz": .get, "/metrics": .get, "/panel": .get, "/v1/shops": .get, "/v1/panel-links": .post,
+            "/v1/shops/{shop}/contacts": .get, "/v1/shops/{shop}/orders/{order}": .get,
+        ]
+    }
+
     func respond(to request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
+        let route = Self.route(of: request.uri.path)
         var response: Response
         do {
-            response = try await inner.respond(to: request, context: context)
+            if let allowed = Self.methods[route], allowed != request.method {
+                response = JSONOutput.error(
+                    .methodNotAllowed, code: "method_not_allowed", message: "\(route) answers \(allowed.rawValue) only")
+                response.headers[.allow] = allowed.rawValue
+            } else {
+                response = try await inner.respond(to: request, context: context)
+            }
         } catch let error as any HTTPResponseError {
             let status = error.status
             if request.uri.path == "/panel" {
@@ -484,7 +516,6 @@ struct AccessLogResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Conte
         } catch {
             response = JSONOutput.error(.internalServerError, code: "internal", message: "the request failed")
         }
-        let route = Self.route(of: request.uri.path)
         if route == "other" && response.status == .notFound {
             response = JSONOutput.error(.notFound, code: "no_route", message: "no such route")
         }

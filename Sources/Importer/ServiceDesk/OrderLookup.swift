@@ -16,7 +16,10 @@ public enum OrderReference: Sendable, Equatable {
             guard let id = Int64(t.dropFirst("gid://shopify/Order/".count)), id > 0 else { return nil }
             self = .id(id)
         } else if t.hasPrefix("#") {
-            guard t.count > 1, t.count <= 64, !t.contains(where: { $0.isNewline }) else { return nil }
+            guard t.count > 1, t.count <= 64, !t.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7f...0x9f).contains($0.value) })
+            else {
+                return nil
+            }
             self = .name(t)
         } else if !t.isEmpty, t.allSatisfy({ $0.isASCII && $0.isNumber }), let id = Int64(t) {
             self = .nameOrID("#" + t, id)

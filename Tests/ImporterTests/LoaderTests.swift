@@ -170,10 +170,10 @@ struct LoaderTests {
         // `sku` and `customAttributes` are columns of order_lines only: on an order they belong in extra.
         let line =
             Lines.order(1).dropLast()
-            + #","riskLevel":"LOW","fulfillments":[{"status":"SUCCESS"}],"sku":"O-\"1\"","customAttributes":[{"key":"k","value":null}]}"#
+            + #","riskLevel":"LOW","transactions":[{"status":"SUCCESS"}],"sku":"O-\"1\"","customAttributes":[{"key":"k","value":null}]}"#
         try h.load(String(line))
         let extra = try h.connection.query(
-            "SELECT extra->>'riskLevel' AS r, extra->'fulfillments'->0->>'status' AS f, extra->>'sku' AS sku, extra->'customAttributes'->0->>'key' AS k FROM orders"
+            "SELECT extra->>'riskLevel' AS r, extra->'transactions'->0->>'status' AS f, extra->>'sku' AS sku, extra->'customAttributes'->0->>'key' AS k FROM orders"
         ).first
         #expect(extra?["r"].string == "LOW")
         #expect(extra?["f"].string == "SUCCESS")

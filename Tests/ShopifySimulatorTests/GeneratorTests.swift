@@ -63,6 +63,49 @@ struct GeneratorTests {
         }
     }
 
+    @Test("shipments and refunds: most paid orders shipped, some parcels on their way, a few refunds, real carriers' formats")
+    func shipmentsAndRefunds() throws {
+        let s = ShopSnapshot(seed: 3, customers: 400, orders: 5000)
+        let orders = Array(s.orders)
+        let paid = orders.filter {
+            ["PAID", "PARTIALLY_REFUNDED", "REFUNDED"].contains($0.displayFinancialStatus) && $0.cancelledAtEpoch == nil
+        }
+        let shipped = paid.filter { !$0.fulfillments.isEmpty }
+        #expect(Double(shipped.count) / Double(paid.count) > 0.7, "\(shipped.count) of \(paid.count) paid orders shipped")
+        let shipments = orders.flatMap(\.fulfillments)
+        let delivered = shipments.filter { $0.displayStatus == "DELIVERED" }
+        let moving = shipments.filter { ["IN_TRANSIT", "OUT_FOR_DELIVERY"].contains($0.displayStatus) }
+        #expect(Double(delivered.count) / Double(shipments.count) > 0.8)
+        #expect(moving.count > 20 && moving.count < shipments.count / 5, "\(moving.count) of \(shipments.count) on their way")
+        // Times in order: created, in transit, delivered; a delivered parcel has no open estimate past it.
+        for f in shipments {
+            if let t = f.inTransitAtEpoch { #expect(t > f.createdAtEpoch) }
+            if let d = f.deliveredAtEpoch { #expect(d > (f.inTransitAtEpoch ?? .max) && f.displayStatus == "DELIVERED") }
+        }
+        #expect(orders.filter { $0.cancelledAtEpoch != nil }.allSatisfy { $0.fulfillments.isEmpty })
+        let formats: [String: String] = [
+            "UPS": #"^1Z[0-9A-Z]{6}03[0-9]{8}$"#, "USPS": #"^9400[0-9]{18}$"#, "FedEx": #"^[0-9]{12}$"#,
+            "DHL Express": #"^[0-9]{10}$"#, "Royal Mail": #"^[A-Z]{2}[0-9]{9}GB$"#, "Canada Post": #"^[0-9]{16}$"#,
+        ]
+        let parcels = shipments.flatMap(\.tracking)
+        for (company, pattern) in formats {
+            let mine = parcels.filter { $0.company == company }
+            #expect(mine.count > 10, "\(company): \(mine.count)")
+            #expect(mine.allSatisfy { $0.number.range(of: pattern, options: .regularExpression) != nil }, "\(company)")
+            #expect(mine.allSatisfy { $0.url?.hasPrefix("https://") == true && $0.url!.contains($0.number) })
+        }
+        // Hostile values a client must escape: a hand-typed courier and a tracking link that is not a web page.
+        #expect(parcels.contains { $0.url == "javascript:alert(1)" })
+        #expect(parcels.contains { $0.company.contains("<") })
+        let refunded = orders.filter { !$0.refunds.isEmpty }
+        #expect(refunded.count > orders.count / 20 && refunded.count < orders.count / 3, "\(refunded.count) refunded")
+        for o in refunded {
+            #expect(o.refunds.reduce(Decimal(0)) { $0 + $1.amount.decimal } == o.totalRefunded.decimal)
+            #expect(o.refunds.allSatisfy { $0.createdAtEpoch > o.createdAtEpoch && $0.amount.minorUnits > 0 })
+        }
+        #expect(orders.filter { $0.refunds.isEmpty }.allSatisfy { $0.totalRefunded.minorUnits == 0 })
+    }
+
     @Test func touchAddDeleteChangeTheSnapshot() {
         var s = ShopSnapshot(seed: 3, customers: 10, orders: 40)
         let now = ISOTime.make(2026, 11, 1)

@@ -71,6 +71,46 @@ public struct LookupOrder: Sendable, Encodable, Equatable {
     public var currentTotalPrice: String?
     public var tags: [String]
     public var lineItems: [LookupLineItem]
+    /// Shipments, oldest first: empty when nothing shipped yet (or the order was imported before
+    /// shipping was mirrored).
+    public var fulfillments: [LookupFulfillment] = []
+    /// Refunds, oldest first.
+    public var refunds: [LookupRefund] = []
+}
+
+/// One shipment of an order. Times are ISO 8601 UTC text, as Shopify gives them.
+public struct LookupFulfillment: Sendable, Encodable, Equatable {
+    public var id: Int64?
+    /// Shopify's `FulfillmentStatus`: `SUCCESS`, `CANCELLED`, `ERROR`, `FAILURE`.
+    public var status: String?
+    /// Shopify's `FulfillmentDisplayStatus`, what to show: `DELIVERED`, `IN_TRANSIT`, `OUT_FOR_DELIVERY` …
+    public var displayStatus: String?
+    public var createdAt: String?
+    public var inTransitAt: String?
+    public var deliveredAt: String?
+    public var estimatedDeliveryAt: String?
+    /// The first parcel's carrier, tracking number and tracking page (`tracking` lists them all).
+    public var trackingCompany: String?
+    public var trackingNumber: String?
+    /// As the shop stored it: not necessarily a web address (render only http(s) links).
+    public var trackingUrl: String?
+    public var tracking: [LookupTracking] = []
+}
+
+/// A parcel of a shipment.
+public struct LookupTracking: Sendable, Encodable, Equatable {
+    public var company: String?
+    public var number: String?
+    public var url: String?
+}
+
+/// One refund of an order: the amount is exact decimal text in `currency`.
+public struct LookupRefund: Sendable, Encodable, Equatable {
+    public var id: Int64?
+    public var createdAt: String?
+    public var note: String?
+    public var amount: String?
+    public var currency: String?
 }
 
 /// One line of an order. Money is exact decimal text (`"8.97"`).
@@ -122,7 +162,8 @@ public struct ServiceDeskQueries {
                        o.total_price::text AS total_price, o.subtotal_price::text AS subtotal_price, o.total_tax::text AS total_tax,
                        o.total_discounts::text AS total_discounts, o.total_shipping::text AS total_shipping,
                        o.total_refunded::text AS total_refunded, o.current_total_price::text AS current_total_price,
-                       coalesce(to_json(o.tags), '[]')::text AS tags
+                       coalesce(to_json(o.tags), '[]')::text AS tags,
+                       o.fulfillments::text AS fulfillments, o.refunds::text AS refunds
                 \(matched)
                 ORDER BY o.created_at DESC NULLS LAST, o.id DESC
                 LIMIT $4
@@ -138,7 +179,9 @@ public struct ServiceDeskQueries {
                     subtotalPrice: row["subtotal_price"].string,
                     totalTax: row["total_tax"].string, totalDiscounts: row["total_discounts"].string,
                     totalShipping: row["total_shipping"].string, totalRefunded: row["total_refunded"].string,
-                    currentTotalPrice: row["current_total_price"].string, tags: Self.decodeTags(row["tags"].string), lineItems: [])
+                    currentTotalPrice: row["current_total_price"].string, tags: Self.decodeTags(row["tags"].string), lineItems: [],
+                    fulfillments: try Self.decodeFulfillments(row["fulfillments"].string),
+                    refunds: try Self.decodeRefunds(row["refunds"].string))
             }
         }
         if !orders.isEmpty {
@@ -220,6 +263,51 @@ public struct ServiceDeskQueries {
         }
     }
 
+    /// `Order.fulfillments` as the bulk result carried it (`[{id, status, displayStatus, …, trackingInfo: [{company, number, url}]}]`);
+    /// fields a shop's query did not select are nil.
+    static func decodeFulfillments(_ json: String?) throws -> [LookupFulfillment] {
+        struct Tracking: Decodable { var company: String?; var number: String?; var url: String? }
+        struct Fulfillment: Decodable {
+            var id: String?; var status: String?; var displayStatus: String?; var createdAt: String?; var inTransitAt: String?
+            var deliveredAt: String?; var estimatedDeliveryAt: String?; var trackingInfo: [Tracking]?
+        }
+        return try decodeList(json, of: Fulfillment.self, column: "orders.fulfillments").map { f in
+            let tracking = (f.trackingInfo ?? []).map { LookupTracking(company: $0.company, number: $0.number, url: $0.url) }
+            return LookupFulfillment(
+                id: f.id.flatMap(numericID), status: f.status, displayStatus: f.displayStatus, createdAt: f.createdAt,
+                inTransitAt: f.inTransitAt, deliveredAt: f.deliveredAt, estimatedDeliveryAt: f.estimatedDeliveryAt,
+                trackingCompany: tracking.first?.company, trackingNumber: tracking.first?.number, trackingUrl: tracking.first?.url,
+                tracking: tracking)
+        }
+    }
+
+    /// `Order.refunds` as the bulk result carried it (`[{id, createdAt, note, totalRefundedSet: {shopMoney: {amount, currencyCode}}}]`).
+    static func decodeRefunds(_ json: String?) throws -> [LookupRefund] {
+        struct Money: Decodable { var amount: String?; var currencyCode: String? }
+        struct Bag: Decodable { var shopMoney: Money? }
+        struct Refund: Decodable { var id: String?; var createdAt: String?; var note: String?; var totalRefundedSet: Bag? }
+        return try decodeList(json, of: Refund.self, column: "orders.refunds").map { r in
+            LookupRefund(
+                id: r.id.flatMap(numericID), createdAt: r.createdAt, note: r.note, amount: r.totalRefundedSet?.shopMoney?.amount,
+                currency: r.totalRefundedSet?.shopMoney?.currencyCode)
+        }
+    }
+
+    /// A jsonb array column (NULL: an empty list). A value of another shape is a clear error naming the column.
+    static func decodeList<T: Decodable>(_ json: String?, of: T.Type, column: String) throws -> [T] {
+        guard let json, json != "null" else { return [] }
+        do {
+            return try JSONDecoder().decode([T].self, from: Data(json.utf8))
+        } catch {
+            throw LookupError(message: "\(column) does not hold the list Shopify returns: \(error)")
+        }
+    }
+
+    /// The number at the end of a GID (`gid://shopify/Fulfillment/123` → 123).
+    static func numericID(_ gid: String) -> Int64? {
+        gid.split(separator: "/").last.flatMap { Int64($0.prefix { $0.isNumber }) }
+    }
+
     static func decodeFields(_ json: String?) -> [String: String?] {
         guard let json, let data = json.data(using: .utf8),
             let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
@@ -238,4 +326,10 @@ public struct ServiceDeskQueries {
         guard let json, let data = json.data(using: .utf8) else { return [] }
         return ((try? JSONSerialization.jsonObject(with: data)) as? [Any])?.compactMap { $0 as? String } ?? []
     }
+}
+
+/// A mirror row that a lookup cannot read (a value of the wrong shape in a column).
+public struct LookupError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
 }

@@ -220,22 +220,11 @@ struct RecordWriter {
             case "totalRefunded": w.string(o.totalRefunded.amount)
             case "fulfillments":
                 w.beginArray()
-                if o.displayFulfillmentStatus == "FULFILLED" {
-                    w.beginObject()
-                    for g in f.children {
-                        w.key(g.key)
-                        switch g.name {
-                        case "__typename": w.string("Fulfillment")
-                        case "id": w.string("gid://shopify/Fulfillment/\(o.id)")
-                        case "status": w.string("SUCCESS")
-                        case "createdAt": w.string(o.closedAtEpoch.map(ISOTime.format))
-                        case "fulfillmentLineItems":
-                            w.beginObject(); w.key("edges"); w.beginArray(); w.endArray(); w.endObject()
-                        default: w.unmodelled(g)
-                        }
-                    }
-                    w.endObject()
-                }
+                for x in o.fulfillments.prefix(f.arg("first")?.int ?? Int.max) { writeFulfillment(f.children, x, &w) }
+                w.endArray()
+            case "refunds":
+                w.beginArray()
+                for r in o.refunds.prefix(f.arg("first")?.int ?? Int.max) { writeRefund(f.children, r, &w) }
                 w.endArray()
             case "lineItems", "discountApplications", "metafields":
                 if let cw = connectionWriter { cw(f, .order(o), &w) } else { w.null() }
@@ -249,6 +238,65 @@ struct RecordWriter {
             }
         }
         if let parentId { w.key("__parentId"); w.string(parentId) }
+        w.endObject()
+    }
+
+    func writeFulfillment(_ fields: [CField], _ x: SimFulfillment, _ w: inout JSONWriter) {
+        w.beginObject()
+        for g in fields {
+            w.key(g.key)
+            switch g.name {
+            case "__typename": w.string("Fulfillment")
+            case "id": w.string(x.gid)
+            case "legacyResourceId": w.string(String(x.id))
+            case "status": w.string(x.status)
+            case "displayStatus": w.string(x.displayStatus)
+            case "createdAt": w.string(ISOTime.format(x.createdAtEpoch))
+            case "updatedAt": w.string(ISOTime.format(x.deliveredAtEpoch ?? x.inTransitAtEpoch ?? x.createdAtEpoch))
+            case "inTransitAt": w.string(x.inTransitAtEpoch.map(ISOTime.format))
+            case "deliveredAt": w.string(x.deliveredAtEpoch.map(ISOTime.format))
+            case "estimatedDeliveryAt": w.string(x.estimatedDeliveryAtEpoch.map(ISOTime.format))
+            case "requiresShipping": w.bool(!x.tracking.isEmpty || x.displayStatus != "FULFILLED")
+            case "trackingInfo":
+                w.beginArray()
+                for t in x.tracking.prefix(g.arg("first")?.int ?? Int.max) {
+                    w.beginObject()
+                    for h in g.children {
+                        w.key(h.key)
+                        switch h.name {
+                        case "__typename": w.string("FulfillmentTrackingInfo")
+                        case "company": w.string(t.company)
+                        case "number": w.string(t.number)
+                        case "url": w.string(t.url)
+                        default: w.unmodelled(h)
+                        }
+                    }
+                    w.endObject()
+                }
+                w.endArray()
+            case "fulfillmentLineItems":
+                w.beginObject(); w.key("edges"); w.beginArray(); w.endArray(); w.endObject()
+            default: w.unmodelled(g)
+            }
+        }
+        w.endObject()
+    }
+
+    func writeRefund(_ fields: [CField], _ r: SimRefund, _ w: inout JSONWriter) {
+        w.beginObject()
+        for g in fields {
+            w.key(g.key)
+            switch g.name {
+            case "__typename": w.string("Refund")
+            case "id": w.string(r.gid)
+            case "legacyResourceId": w.string(String(r.id))
+            case "createdAt", "processedAt", "updatedAt": w.string(ISOTime.format(r.createdAtEpoch))
+            case "note": w.string(r.note)
+            case "totalRefundedSet": writeMoneyBag(g.children, r.amount, &w)
+            case "totalRefunded": writeMoney(g.children, r.amount, &w)
+            default: w.unmodelled(g)
+            }
+        }
         w.endObject()
     }
 

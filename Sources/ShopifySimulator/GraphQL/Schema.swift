@@ -157,6 +157,7 @@ enum Schema {
                 f("totalPrice"), f("subtotalPrice"), f("totalTax"), f("totalDiscounts"), f("totalShippingPrice"), f("totalRefunded"),
                 f("lineItems", .connection, "LineItem", args: connectionArgs),
                 f("fulfillments", .objectList, "Fulfillment", args: ["first"]),
+                f("refunds", .objectList, "Refund", args: ["first"]),
                 f("customerLocale"), f("sourceName"),
                 f("discountApplications", .connection, "DiscountApplication", args: ["first", "last", "after", "before", "reverse"]),
                 f("metafield", .object, "Metafield", args: ["namespace", "key"], required: ["key"]),
@@ -164,7 +165,19 @@ enum Schema {
             ])
         add(
             "Fulfillment",
-            [f("id"), f("status"), f("createdAt"), f("fulfillmentLineItems", .connection, "FulfillmentLineItem", args: connectionArgs)])
+            [
+                f("id"), f("legacyResourceId"), f("status"), f("displayStatus"), f("createdAt"), f("updatedAt"), f("inTransitAt"),
+                f("deliveredAt"), f("estimatedDeliveryAt"), f("requiresShipping"),
+                f("trackingInfo", .objectList, "FulfillmentTrackingInfo", args: ["first"]),
+                f("fulfillmentLineItems", .connection, "FulfillmentLineItem", args: connectionArgs),
+            ])
+        add("FulfillmentTrackingInfo", [f("company"), f("number"), f("url")])
+        add(
+            "Refund",
+            [
+                f("id"), f("legacyResourceId"), f("createdAt"), f("processedAt"), f("updatedAt"), f("note"),
+                f("totalRefundedSet", .object, "MoneyBag"), f("totalRefunded", .object, "MoneyV2"),
+            ])
         add("FulfillmentLineItem", [f("id"), f("quantity"), f("lineItem", .object, "LineItem")])
         add(
             "LineItem",

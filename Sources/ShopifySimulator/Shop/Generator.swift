@@ -79,9 +79,43 @@ enum Pools {
     static let financial: [String?] = [
         "PAID", "PAID", "PAID", "PAID", "PAID", "PAID", "PENDING", "AUTHORIZED", "PARTIALLY_PAID", "VOIDED", nil,
     ]
-    static let fulfillment = ["FULFILLED", "FULFILLED", "FULFILLED", "UNFULFILLED", "UNFULFILLED", "PARTIALLY_FULFILLED", "IN_PROGRESS"]
+    /// Paid orders are mostly shipped (80 %); unpaid ones mostly wait.
+    static let paidFulfillment =
+        Array(repeating: "FULFILLED", count: 16) + ["PARTIALLY_FULFILLED", "IN_PROGRESS", "UNFULFILLED", "UNFULFILLED"]
+    static let unpaidFulfillment = ["UNFULFILLED", "UNFULFILLED", "UNFULFILLED", "UNFULFILLED", "IN_PROGRESS", "FULFILLED"]
     static let cancelReasons = ["CUSTOMER", "FRAUD", "INVENTORY", "DECLINED", "OTHER"]
     static let taxRates = [0, 7, 19, 20, 8, 10]
+    static let refundNotes: [String?] = [
+        nil, nil, "Damaged in transit", "Wrong size — exchanged", "Customer returned \"unused\" item", "Late delivery\ngoodwill",
+    ]
+}
+
+/// Carriers with their real tracking-number formats and tracking pages.
+enum Carriers {
+    struct Carrier: Sendable {
+        var company: String
+        /// The tracking number's pattern: `D` a digit, `A` an upper-case letter or digit, `L` a letter, other characters as is.
+        var pattern: String
+        /// The tracking page, `{}` standing for the number.
+        var page: String?
+        func url(_ number: String) -> String? { page?.replacingOccurrences(of: "{}", with: number) }
+    }
+    static let all: [Carrier] = [
+        Carrier(company: "UPS", pattern: "1ZAAAAAA03DDDDDDDD", page: "https://www.ups.com/track?tracknum={}"),
+        Carrier(company: "USPS", pattern: "9400DDDDDDDDDDDDDDDDDD", page: "https://tools.usps.com/go/TrackConfirmAction?tLabels={}"),
+        Carrier(company: "FedEx", pattern: "DDDDDDDDDDDD", page: "https://www.fedex.com/fedextrack/?trknbr={}"),
+        Carrier(
+            company: "DHL Express", pattern: "DDDDDDDDDD", page: "https://www.dhl.com/en/express/tracking.html?AWB={}&brand=DHL"),
+        Carrier(
+            company: "Royal Mail", pattern: "LLDDDDDDDDDGB", page: "https://www.royalmail.com/track-your-item#/tracking-results/{}"),
+        Carrier(
+            company: "Canada Post", pattern: "DDDDDDDDDDDDDDDD",
+            page: "https://www.canadapost-postescanada.ca/track-reperage/en#/search?searchFor={}"),
+    ]
+    /// A merchant's own courier: typed in by hand, no tracking page (rare).
+    static let custom = Carrier(company: "Kurier „Schnell“ & Söhne <GmbH>", pattern: "KS-DDDDDD", page: nil)
+    /// A hand-typed tracking link that is not a web address: a client must not turn it into a link.
+    static let hostile = Carrier(company: "Courier\"><img src=x onerror=alert(1)>", pattern: "X-DDDD", page: "javascript:alert(1)")
 }
 
 /// Generates the base shop. Timestamps of base records lie in [`baseStart`, `baseEnd`), and
@@ -96,6 +130,8 @@ struct ShopGenerator: Sendable {
     static let baseEnd = ISOTime.make(2026, 6, 1)
 
     static let customerIdBase: Int64 = 7_000_000_000_000
+    static let fulfillmentIdBase: Int64 = 6_000_000_000_000
+    static let refundIdBase: Int64 = 9_000_000_000_000
     static let orderIdBase: Int64 = 5_000_000_000_000
     static let lineItemIdBase: Int64 = 13_000_000_000_000
     static let addressIdBase: Int64 = 8_000_000_000_000
@@ -105,7 +141,8 @@ struct ShopGenerator: Sendable {
     var mix: Mix { Mix(seed: seed) }
 
     // kinds
-    static let kCustomer: UInt64 = 1, kOrder: UInt64 = 2, kLine: UInt64 = 3, kAddress: UInt64 = 4
+    static let kCustomer: UInt64 = 1, kOrder: UInt64 = 2, kLine: UInt64 = 3, kAddress: UInt64 = 4, kShipment: UInt64 = 5
+    static let kRefund: UInt64 = 6
 
     func baseCreated(count: Int, index: Int, kind: UInt64) -> Int64 {
         let span = ShopGenerator.baseEnd - historyStart
@@ -206,7 +243,8 @@ struct ShopGenerator: Sendable {
         let cancelled = m.chance(5, k, index, 5)
         var financial = m.pick(Pools.financial, k, index, 6)
         if refunded > 0, financial == "PAID" { financial = refunded >= subtotal ? "REFUNDED" : "PARTIALLY_REFUNDED" }
-        let fulfillment = m.pick(Pools.fulfillment, k, index, 7)
+        let paid = financial == "PAID" || financial == "PARTIALLY_REFUNDED" || financial == "REFUNDED"
+        let fulfillment = m.pick(paid ? Pools.paidFulfillment : Pools.unpaidFulfillment, k, index, 7)
         var tags: [String] = []
         for t in 0..<m.below(3, k, index, 8) {
             let tag = m.pick(Pools.tags, k, index, 9 + UInt64(t))
@@ -227,7 +265,7 @@ struct ShopGenerator: Sendable {
             : (ship == nil
                 ? nil : address(owner: index, slot: 1, kind: k, first: ship?.firstName, last: ship?.lastName, phone: customer?.phone))
         func money(_ v: Int64) -> SimMoney { SimMoney(minorUnits: v, currencyCode: currency) }
-        return SimOrder(
+        var order = SimOrder(
             index: index, id: oid, name: "#\(1001 + index)", email: email, phone: customer?.phone,
             note: m.pick(Pools.notes, k, index, 17), createdAtEpoch: created, updatedAtEpoch: updated,
             processedAtEpoch: created - Int64(m.chance(5, k, index, 18) ? m.below(86400, k, index, 19) : 0),
@@ -239,6 +277,90 @@ struct ShopGenerator: Sendable {
             billingAddress: bill, shippingAddress: ship, subtotalPrice: money(subtotal), totalTax: money(tax),
             totalShippingPrice: money(shipping), totalDiscounts: money(discounts), totalPrice: money(total),
             totalRefunded: money(refunded), currentTotalPrice: money(total - refunded), lineItems: items)
+        if !cancelled {
+            order.fulfillments = fulfillments(
+                order: index, created: created, status: fulfillment, shipped: items.contains { $0.requiresShipping })
+        }
+        order.refunds = refunds(order: index, created: created, amount: money(refunded))
+        return order
+    }
+
+    /// The shipments of an order whose `displayFulfillmentStatus` is `status`: none unless fulfilled
+    /// (one, sometimes two, when fully fulfilled). Old shipments were mostly delivered; those of the
+    /// last ten days of the history (and of orders created after it) are mostly still on their way.
+    func fulfillments(order index: Int, created: Int64, status: String, shipped: Bool) -> [SimFulfillment] {
+        let count: Int
+        switch status {
+        case "FULFILLED": count = mix.chance(15, ShopGenerator.kShipment, index, 1) ? 2 : 1
+        case "PARTIALLY_FULFILLED": count = 1
+        default: return []
+        }
+        let m = mix, k = ShopGenerator.kShipment
+        let recent = created >= ShopGenerator.baseEnd - 10 * 86400
+        return (0..<count).map { j in
+            let salt = UInt64(10 + j * 20)
+            let createdAt = created + Int64(7200 + m.below(3 * 86400, k, index, salt)) + Int64(j * 86400)
+            let id = ShopGenerator.fulfillmentIdBase + Int64(index) * 2 + Int64(j) + 1
+            guard shipped else {
+                return SimFulfillment(
+                    id: id, status: "SUCCESS", displayStatus: "FULFILLED", createdAtEpoch: createdAt, inTransitAtEpoch: nil,
+                    deliveredAtEpoch: nil, estimatedDeliveryAtEpoch: nil, tracking: [])
+            }
+            let roll = m.below(100, k, index, salt + 1)
+            let display: String
+            if recent {
+                display =
+                    roll < 25
+                    ? "DELIVERED"
+                    : roll < 75 ? "IN_TRANSIT" : roll < 90 ? "OUT_FOR_DELIVERY" : roll < 95 ? "CONFIRMED" : "ATTEMPTED_DELIVERY"
+            } else {
+                display = roll < 93 ? "DELIVERED" : roll < 96 ? "IN_TRANSIT" : roll < 98 ? "ATTEMPTED_DELIVERY" : "FAILURE"
+            }
+            let inTransit: Int64? = display == "CONFIRMED" ? nil : createdAt + Int64(3600 + m.below(20 * 3600, k, index, salt + 2))
+            let estimated = inTransit.map { $0 + Int64(86400 + m.below(4 * 86400, k, index, salt + 3)) }
+            let delivered = display == "DELIVERED" ? estimated.map { $0 - Int64(m.below(86400, k, index, salt + 4)) } : nil
+            var tracking: [SimTracking] = []
+            let kind = m.below(1000, k, index, salt + 5)
+            if kind >= 40 {  // 4 % ship without tracking
+                let carrier =
+                    kind < 46
+                    ? Carriers.custom : kind < 48 ? Carriers.hostile : Carriers.all[m.below(Carriers.all.count, k, index, salt + 6)]
+                let number = trackingNumber(carrier.pattern, index: index, salt: salt + 7)
+                tracking.append(SimTracking(company: carrier.company, number: number, url: carrier.url(number)))
+            }
+            return SimFulfillment(
+                id: id, status: "SUCCESS", displayStatus: display, createdAtEpoch: createdAt, inTransitAtEpoch: inTransit,
+                deliveredAtEpoch: delivered, estimatedDeliveryAtEpoch: estimated, tracking: tracking)
+        }
+    }
+
+    func trackingNumber(_ pattern: String, index: Int, salt: UInt64) -> String {
+        let digits = Array("0123456789"), alnum = Array("ABCDEFGHJKLMNPRSTUVWXY0123456789"), letters = Array("ABCDEFGHJKLMNPRSTUVWXYZ")
+        var out = ""
+        for (i, c) in pattern.enumerated() {
+            let pool: [Character]? = c == "D" ? digits : c == "A" ? alnum : c == "L" ? letters : nil
+            if let pool { out.append(mix.pick(pool, ShopGenerator.kShipment, index, salt &+ UInt64(i) &* 7)) } else { out.append(c) }
+        }
+        return out
+    }
+
+    /// The refunds of an order that refunded `amount` in all: one, or two that add up to it.
+    func refunds(order index: Int, created: Int64, amount: SimMoney) -> [SimRefund] {
+        guard amount.minorUnits > 0 else { return [] }
+        let m = mix, k = ShopGenerator.kRefund
+        var parts = [amount.minorUnits]
+        if amount.minorUnits >= 2, m.chance(20, k, index, 1) {
+            let first = amount.minorUnits / 3
+            parts = [max(first, 1), amount.minorUnits - max(first, 1)]
+        }
+        var at = created + Int64(3 * 86400 + m.below(20 * 86400, k, index, 2))
+        return parts.enumerated().map { j, minor in
+            defer { at += Int64(86400 + m.below(10 * 86400, k, index, 3 + UInt64(j))) }
+            return SimRefund(
+                id: ShopGenerator.refundIdBase + Int64(index) * 2 + Int64(j) + 1, createdAtEpoch: at,
+                note: m.pick(Pools.refundNotes, k, index, 10 + UInt64(j)),
+                amount: SimMoney(minorUnits: minor, currencyCode: amount.currencyCode))
+        }
     }
 
     func lineItem(order: Int, orderId: Int64, position p: Int, currency: String, digits: Int64, taxRate: Int) -> SimLineItem {

@@ -120,9 +120,45 @@ public struct SimOrder: Sendable, Hashable {
     public var totalRefunded: SimMoney
     public var currentTotalPrice: SimMoney
     public var lineItems: [SimLineItem]
+    /// Shipments, oldest first (none for unfulfilled and cancelled orders).
+    public var fulfillments: [SimFulfillment] = []
+    /// Refunds, oldest first; their amounts add up to `totalRefunded`.
+    public var refunds: [SimRefund] = []
 
     public var createdAt: String { ISOTime.format(createdAtEpoch) }
     public var updatedAt: String { ISOTime.format(updatedAtEpoch) }
+}
+
+/// One shipment of an order, as `Order.fulfillments` lists it.
+public struct SimFulfillment: Sendable, Hashable {
+    public var id: Int64
+    public var gid: String { "gid://shopify/Fulfillment/\(id)" }
+    /// `FulfillmentStatus`: `SUCCESS`, `CANCELLED` …
+    public var status: String
+    /// `FulfillmentDisplayStatus`: `DELIVERED`, `IN_TRANSIT`, `OUT_FOR_DELIVERY`, `ATTEMPTED_DELIVERY` …
+    public var displayStatus: String
+    public var createdAtEpoch: Int64
+    public var inTransitAtEpoch: Int64?
+    public var deliveredAtEpoch: Int64?
+    public var estimatedDeliveryAtEpoch: Int64?
+    /// Empty for a shipment without tracking (local delivery, a digital good).
+    public var tracking: [SimTracking]
+}
+
+/// A carrier's tracking number for a shipment.
+public struct SimTracking: Sendable, Hashable {
+    public var company: String
+    public var number: String
+    public var url: String?
+}
+
+/// A refund of (part of) an order.
+public struct SimRefund: Sendable, Hashable {
+    public var id: Int64
+    public var gid: String { "gid://shopify/Refund/\(id)" }
+    public var createdAtEpoch: Int64
+    public var note: String?
+    public var amount: SimMoney
 }
 
 /// One line item of an order.

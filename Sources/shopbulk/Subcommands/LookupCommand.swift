@@ -91,19 +91,46 @@ struct LookupCommand: AsyncParsableCommand {
             if o.cancelledAt != nil { out += "  cancelled \(t(o.cancelledAt.map(Self.minute) ?? ""))\n" }
             if o.lineItems.isEmpty {
                 out += "    (no line items imported)\n"
-                continue
+            } else {
+                var lines = TextTable(["QTY", "ITEM", "SKU", "UNIT PRICE", "TOTAL"], rightAligned: [0, 3, 4])
+                for l in o.lineItems {
+                    let title = [l.title, l.variantTitle].compactMap { $0 }.joined(separator: " / ")
+                    let currency = l.currency ?? o.currency ?? ""
+                    lines.append([
+                        l.quantity.map(String.init), title, l.sku, l.unitPrice.map { "\($0) \(currency)" },
+                        l.total.map { "\($0) \(currency)" },
+                    ])
+                }
+                out += lines.render(indent: "      ")
             }
-            var lines = TextTable(["QTY", "ITEM", "SKU", "UNIT PRICE", "TOTAL"], rightAligned: [0, 3, 4])
-            for l in o.lineItems {
-                let title = [l.title, l.variantTitle].compactMap { $0 }.joined(separator: " / ")
-                let currency = l.currency ?? o.currency ?? ""
-                lines.append([
-                    l.quantity.map(String.init), title, l.sku, l.unitPrice.map { "\($0) \(currency)" }, l.total.map { "\($0) \(currency)" },
-                ])
+            for f in o.fulfillments { out += "    " + Self.shipment(f) + "\n" }
+            for r in o.refunds {
+                var line = "    refunded \(t(r.amount ?? "?")) \(t(r.currency ?? o.currency ?? ""))"
+                if let at = r.createdAt { line += " on \(t(Self.minute(at)))" }
+                if let note = r.note, !note.isEmpty { line += ": \(TextTable.clean(note, max: 120))" }
+                out += line + "\n"
             }
-            out += lines.render(indent: "      ")
         }
         return out
+    }
+
+    /// One shipment on one line: `shipped 2025-06-04 12:00, DELIVERED 2025-06-07 14:00, UPS 1Z… <https://…>`.
+    static func shipment(_ f: LookupFulfillment) -> String {
+        func t(_ text: String) -> String { text.visiblyEscaped }
+        // A fulfillment without a parcel (a gift card, a local pickup) was fulfilled, not shipped.
+        let verb = f.inTransitAt != nil || !f.tracking.isEmpty ? "shipped" : "fulfilled"
+        var parts = [verb + (f.createdAt.map { " " + t(minute($0)) } ?? "")]
+        switch f.displayStatus ?? f.status ?? "?" {
+        case "DELIVERED": parts.append("DELIVERED" + (f.deliveredAt.map { " " + t(minute($0)) } ?? ""))
+        case "FULFILLED", "SUCCESS": break
+        case let status: parts.append(t(status) + (f.estimatedDeliveryAt.map { ", expected " + t(day($0)) } ?? ""))
+        }
+        for parcel in f.tracking {
+            var text = [parcel.company, parcel.number].compactMap { $0 }.map { TextTable.clean($0, max: 60) }.joined(separator: " ")
+            if let url = parcel.url, url.hasPrefix("https://") || url.hasPrefix("http://") { text += " <\(t(url))>" }
+            if !text.isEmpty { parts.append(text) }
+        }
+        return parts.joined(separator: ", ")
     }
 
     /// `2025-06-03T10:15:00Z` → `2025-06-03 10:15`

@@ -236,8 +236,28 @@ enum Fixture {
         ])
     }
 
+    static func fulfillment(
+        _ id: Int, display: String, created: String, inTransit: String?, delivered: String?, estimated: String?, company: String,
+        number: String, url: String?
+    ) -> [String: Any] {
+        [
+            "id": "gid://shopify/Fulfillment/\(id)", "status": "SUCCESS", "displayStatus": display, "createdAt": created,
+            "inTransitAt": inTransit.map { $0 as Any } ?? NSNull(), "deliveredAt": delivered.map { $0 as Any } ?? NSNull(),
+            "estimatedDeliveryAt": estimated.map { $0 as Any } ?? NSNull(),
+            "trackingInfo": [["company": company, "number": number, "url": url.map { $0 as Any } ?? NSNull()] as [String: Any]],
+        ]
+    }
+
+    static func refund(_ id: Int, at: String, note: String?, amount: String) -> [String: Any] {
+        [
+            "id": "gid://shopify/Refund/\(id)", "createdAt": at, "note": note.map { $0 as Any } ?? NSNull(),
+            "totalRefundedSet": ["shopMoney": ["amount": amount, "currencyCode": "EUR"]],
+        ]
+    }
+
     static let hostileFirst = "<script>alert(1)</script>"
     static let hostileLast = "\"><img src=x onerror=alert(2)>"
+    static let hostileCarrier = "Evil\"><script>alert(4)</script>"
 
     /// Shop `desk`: a customer with hostile names (ann@example.com) and three orders; shop `other`:
     /// bob@example.com with one order.
@@ -253,15 +273,43 @@ enum Fixture {
         try await h.load(
             "desk", query: "orders",
             lines: [
-                order(5001, name: "#1001", customer: 7001, email: "ann@example.com", createdAt: "2025-03-01T09:00:00Z", total: "89.90"),
+                order(
+                    5001, name: "#1001", customer: 7001, email: "ann@example.com", createdAt: "2025-03-01T09:00:00Z", total: "89.90",
+                    extra: [
+                        "fulfillments": [
+                            fulfillment(
+                                301, display: "DELIVERED", created: "2025-03-01T15:00:00Z", inTransit: "2025-03-02T08:00:00Z",
+                                delivered: "2025-03-04T11:20:00Z", estimated: "2025-03-04T00:00:00Z", company: "UPS",
+                                number: "1Z999AA10123456784",
+                                url: "https://www.ups.com/track?tracknum=1Z999AA10123456784")
+                        ], "refunds": [],
+                    ]),
                 lineItem(9011, order: 5001, title: "Rain jacket \(hostileLast)", sku: "JKT-1", price: "89.90", quantity: 1),
                 order(
                     5002, name: "#1002", customer: 7001, email: "ann@example.com", createdAt: "2025-05-10T09:00:00Z", total: "59.50",
-                    fulfillment: "UNFULFILLED"),
+                    extra: [
+                        "fulfillments": [
+                            fulfillment(
+                                302, display: "IN_TRANSIT", created: "2025-05-10T16:00:00Z", inTransit: "2025-05-11T07:45:00Z",
+                                delivered: nil,
+                                estimated: "2025-05-14T00:00:00Z", company: "DHL Express", number: "JD014600006281230704",
+                                url: "https://www.dhl.com/en/express/tracking.html?AWB=JD014600006281230704")
+                        ], "refunds": [],
+                    ]),
                 lineItem(9021, order: 5002, title: "Trail shoes", sku: "SHO-2", price: "59.50", quantity: 1),
                 order(
                     5003, name: "#1003", customer: 7001, email: "ann@example.com", createdAt: "2025-06-02T09:00:00Z", total: "70.00",
-                    financial: "PARTIALLY_REFUNDED"),
+                    financial: "PARTIALLY_REFUNDED",
+                    extra: [
+                        "fulfillments": [
+                            fulfillment(
+                                303, display: "DELIVERED", created: "2025-06-02T14:00:00Z", inTransit: "2025-06-03T06:00:00Z",
+                                delivered: "2025-06-05T10:05:00Z", estimated: nil, company: hostileCarrier, number: "EV<b>1</b>",
+                                url: "javascript:alert(3)")
+                        ],
+                        "refunds": [refund(401, at: "2025-06-08T09:30:00Z", note: "2 pairs arrived torn <u>twice</u>", amount: "14.00")],
+                        "totalRefundedSet": money("14.00"),
+                    ]),
                 lineItem(9031, order: 5003, title: "Wool socks", sku: "SOC-3", price: "7.00", quantity: 10),
             ])
         try await h.addShop("empty")

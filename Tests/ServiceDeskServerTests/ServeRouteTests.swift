@@ -89,7 +89,13 @@ struct ServeRouteTests {
             #expect(r.status == 200, "\(reference): \(r.body)")
             #expect(r.json?["id"] as? Int == 5002 && r.json?["name"] as? String == "#1002", "\(reference)")
             #expect((r.json?["line_items"] as? [[String: Any]])?.first?["sku"] as? String == "SHO-2")
+            let shipment = (r.json?["fulfillments"] as? [[String: Any]])?.first
+            #expect(
+                shipment?["display_status"] as? String == "IN_TRANSIT" && shipment?["tracking_number"] as? String == "JD014600006281230704")
         }
+        let refunded = try await Web.get(s.base + "/v1/shops/desk/orders/%231003", key: all)
+        let refund = (refunded.json?["refunds"] as? [[String: Any]])?.first
+        #expect(refund?["amount"] as? String == "14.00" && refund?["currency"] as? String == "EUR" && refund?["id"] as? Int == 401)
         // The same name in another shop is that shop's order.
         let bobs = try await Web.get(s.base + "/v1/shops/other/orders/1001", key: otherOnly)
         #expect(bobs.status == 200 && bobs.json?["id"] as? Int == 6001)
@@ -158,6 +164,16 @@ struct ServeRouteTests {
         #expect(page.body.contains("&lt;b&gt;bold&lt;/b&gt;"))
         #expect(page.body.contains("Calls &lt;i&gt;after&lt;/i&gt; 5 pm &amp; asks for &#39;Jo&#39;"))
         #expect(page.body.contains("#1003") && page.body.contains("Partially refunded"))
+        // Shipments: http(s) tracking URLs become links (escaped), anything else stays text.
+        #expect(
+            page.body.contains(
+                "<a href=\"https://www.ups.com/track?tracknum=1Z999AA10123456784\" target=\"_blank\" rel=\"noopener noreferrer\">"))
+        #expect(page.body.contains("https://www.dhl.com/en/express/tracking.html?AWB=JD014600006281230704"))
+        #expect(!page.body.contains("javascript:"))
+        #expect(page.body.contains("Evil&quot;&gt;&lt;script&gt;alert(4)&lt;/script&gt;"))
+        #expect(page.body.contains("<span>EV&lt;b&gt;1&lt;/b&gt;</span>"))
+        #expect(page.body.contains("Delivered") && page.body.contains("In transit") && page.body.contains("expected 2025-05-14"))
+        #expect(page.body.contains("14.00 EUR") && page.body.contains("2 pairs arrived torn &lt;u&gt;twice&lt;/u&gt;"))
 
         // A signed link: no key needed, bound to shop, e-mail and expiry.
         let link = try await Web.post(

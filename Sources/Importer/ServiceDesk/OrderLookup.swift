@@ -30,7 +30,7 @@ public enum OrderReference: Sendable, Equatable {
 }
 
 extension ServiceDeskQueries {
-    /// One order of `shop` with its line items, by name or id; nil when there is none (deleted
+    /// One order of `shop` with its line items, shipments and refunds (as `lookup` shows each), by name or id; nil when there is none (deleted
     /// orders are left out). Index-backed: the primary key, or `orders_name_idx`.
     public func order(shop: Shop, reference: OrderReference) throws -> LookupOrder? {
         let condition: String
@@ -60,7 +60,8 @@ extension ServiceDeskQueries {
                    o.total_price::text AS total_price, o.subtotal_price::text AS subtotal_price, o.total_tax::text AS total_tax,
                    o.total_discounts::text AS total_discounts, o.total_shipping::text AS total_shipping,
                    o.total_refunded::text AS total_refunded, o.current_total_price::text AS current_total_price,
-                   coalesce(to_json(o.tags), '[]')::text AS tags
+                   coalesce(to_json(o.tags), '[]')::text AS tags,
+                   o.fulfillments::text AS fulfillments, o.refunds::text AS refunds
             FROM orders o
             WHERE o.shop_id = $1 AND o.deleted_at IS NULL AND \(condition)
             ORDER BY \(preferName)o.created_at DESC NULLS LAST, o.id DESC
@@ -77,7 +78,8 @@ extension ServiceDeskQueries {
             subtotalPrice: row["subtotal_price"].string,
             totalTax: row["total_tax"].string, totalDiscounts: row["total_discounts"].string,
             totalShipping: row["total_shipping"].string, totalRefunded: row["total_refunded"].string,
-            currentTotalPrice: row["current_total_price"].string, tags: Self.decodeTags(row["tags"].string), lineItems: [])
+            currentTotalPrice: row["current_total_price"].string, tags: Self.decodeTags(row["tags"].string), lineItems: [],
+            fulfillments: try Self.decodeFulfillments(row["fulfillments"].string), refunds: try Self.decodeRefunds(row["refunds"].string))
         order.lineItems = try connection.query(
             """
             SELECT id, title, variant_title, sku, quantity,

@@ -17,6 +17,12 @@ let package = Package(
         .package(url: "https://github.com/GraphQLSwift/GraphQL", from: "4.3.0"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // C libraries: one system-library target each, reached only through its wrapper module.
@@ -62,12 +68,26 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "ServiceDeskServer",
+            dependencies: [
+                "Importer", "Postgres", "Blocking", "Migrations",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
 
         // Executables.
         .executableTarget(
             name: "shopbulk",
             dependencies: [
-                "Importer", "HTTP", "ShopifyAdmin", "ShopifySimulator",
+                "Importer", "HTTP", "ShopifyAdmin", "ShopifySimulator", "ServiceDeskServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -102,6 +122,13 @@ let package = Package(
         .testTarget(
             name: "ImporterTests",
             dependencies: ["Importer", "ShopifyAdmin", "ShopifySimulator", "Postgres", "Migrations", "Blocking", "TestSupport"]
+        ),
+        .testTarget(
+            name: "ServiceDeskServerTests",
+            dependencies: [
+                "ServiceDeskServer", "Importer", "ShopifySimulator", "Postgres", "Migrations", "HTTP", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

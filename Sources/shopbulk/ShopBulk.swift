@@ -18,6 +18,7 @@ struct ShopBulk: AsyncParsableCommand {
             MigrateCommand.self, DBCommand.self, LoadCommand.self, ImportCommand.self, RunCommand.self, CancelCommand.self,
             QueryCommand.self, DownloadCommand.self, DemoCommand.self, JSONLCommand.self,
             ShopCommand.self, LookupCommand.self, StatusCommand.self, SchemaCommand.self, WorkerCommand.self,
+            ServeCommand.self, APIKeyCommand.self,
         ]
     )
 }

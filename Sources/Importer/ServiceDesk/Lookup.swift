@@ -126,6 +126,17 @@ public struct LookupLineItem: Sendable, Encodable, Equatable {
     public var currency: String?
 }
 
+extension LookupOrder {
+    /// Sets the order's line items; a line without a currency of its own is in the order's.
+    mutating func attach(_ lines: [LookupLineItem]) {
+        lineItems = lines.map { line in
+            var line = line
+            if line.currency == nil { line.currency = currency }
+            return line
+        }
+    }
+}
+
 /// Read-only queries for service desks, straight from the mirror tables and views.
 public struct ServiceDeskQueries {
     let connection: PostgresConnection
@@ -156,63 +167,72 @@ public struct ServiceDeskQueries {
                 SELECT o.id, o.gid, o.name, o.email, o.customer_id,
                        CASE WHEN o.customer_id = ANY($3::bigint[]) THEN 'customer'
                             WHEN o.customer_id IS NULL THEN 'guest' ELSE 'email' END AS matched_by,
-                       \(Self.iso("o.created_at")) AS created_at, \(Self.iso("o.processed_at")) AS processed_at,
-                       \(Self.iso("o.cancelled_at")) AS cancelled_at,
-                       o.financial_status, o.fulfillment_status, o.currency_code,
-                       o.total_price::text AS total_price, o.subtotal_price::text AS subtotal_price, o.total_tax::text AS total_tax,
-                       o.total_discounts::text AS total_discounts, o.total_shipping::text AS total_shipping,
-                       o.total_refunded::text AS total_refunded, o.current_total_price::text AS current_total_price,
-                       coalesce(to_json(o.tags), '[]')::text AS tags,
-                       o.fulfillments::text AS fulfillments, o.refunds::text AS refunds
+                       \(Self.orderColumns)
                 \(matched)
                 ORDER BY o.created_at DESC NULLS LAST, o.id DESC
                 LIMIT $4
                 """, [shop.id, email, ids, orderLimit], name: "lookup orders"
-            ).map { row in
-                LookupOrder(
-                    id: try row["id"].decode(Int64.self), gid: row["gid"].string ?? "", name: row["name"].string,
-                    email: row["email"].string,
-                    customerId: row["customer_id"].int64, matchedBy: row["matched_by"].string ?? "customer",
-                    createdAt: row["created_at"].string, processedAt: row["processed_at"].string, cancelledAt: row["cancelled_at"].string,
-                    financialStatus: row["financial_status"].string, fulfillmentStatus: row["fulfillment_status"].string,
-                    currency: row["currency_code"].string, totalPrice: row["total_price"].string,
-                    subtotalPrice: row["subtotal_price"].string,
-                    totalTax: row["total_tax"].string, totalDiscounts: row["total_discounts"].string,
-                    totalShipping: row["total_shipping"].string, totalRefunded: row["total_refunded"].string,
-                    currentTotalPrice: row["current_total_price"].string, tags: Self.decodeTags(row["tags"].string), lineItems: [],
-                    fulfillments: try Self.decodeFulfillments(row["fulfillments"].string),
-                    refunds: try Self.decodeRefunds(row["refunds"].string))
-            }
+            ).map(Self.decodeOrder)
         }
         if !orders.isEmpty {
-            var lines: [Int64: [LookupLineItem]] = [:]
-            for row in try connection.query(
-                """
-                SELECT order_id, id, title, variant_title, sku, quantity,
-                       original_unit_price::text AS unit_price, discounted_unit_price::text AS discounted_unit_price,
-                       discounted_total::text AS total, currency_code
-                FROM order_lines
-                WHERE shop_id = $1 AND order_id = ANY($2::bigint[]) AND deleted_at IS NULL
-                ORDER BY order_id, id
-                """, [shop.id, orders.map { String($0.id) }], name: "lookup order lines")
-            {
-                let orderID = try row["order_id"].decode(Int64.self)
-                lines[orderID, default: []].append(
-                    LookupLineItem(
-                        id: try row["id"].decode(Int64.self), title: row["title"].string, variantTitle: row["variant_title"].string,
-                        sku: row["sku"].string, quantity: row["quantity"].int, unitPrice: row["unit_price"].string,
-                        discountedUnitPrice: row["discounted_unit_price"].string, total: row["total"].string,
-                        currency: row["currency_code"].string))
-            }
-            for i in orders.indices {
-                orders[i].lineItems = lines[orders[i].id] ?? []
-                for j in orders[i].lineItems.indices where orders[i].lineItems[j].currency == nil {
-                    orders[i].lineItems[j].currency = orders[i].currency
-                }
-            }
+            let lines = try lineItems(shop: shop, orderIDs: orders.map(\.id))
+            for i in orders.indices { orders[i].attach(lines[orders[i].id] ?? []) }
         }
         return ServiceDeskLookup(
             shop: shop.name, email: email, presentedAs: shop.customersAs.rawValue, people: people, orderCount: count, orders: orders)
+    }
+
+    /// The columns of an order after `matched_by`, as `decodeOrder` reads them (`o` is `orders`).
+    static let orderColumns = """
+        \(iso("o.created_at")) AS created_at, \(iso("o.processed_at")) AS processed_at,
+               \(iso("o.cancelled_at")) AS cancelled_at,
+               o.financial_status, o.fulfillment_status, o.currency_code,
+               o.total_price::text AS total_price, o.subtotal_price::text AS subtotal_price, o.total_tax::text AS total_tax,
+               o.total_discounts::text AS total_discounts, o.total_shipping::text AS total_shipping,
+               o.total_refunded::text AS total_refunded, o.current_total_price::text AS current_total_price,
+               coalesce(to_json(o.tags), '[]')::text AS tags,
+               o.fulfillments::text AS fulfillments, o.refunds::text AS refunds
+        """
+
+    /// An order row of `id, gid, name, email, customer_id, matched_by` and `orderColumns`, without its line items.
+    static func decodeOrder(_ row: PostgresRow) throws -> LookupOrder {
+        LookupOrder(
+            id: try row["id"].decode(Int64.self), gid: row["gid"].string ?? "", name: row["name"].string,
+            email: row["email"].string,
+            customerId: row["customer_id"].int64, matchedBy: row["matched_by"].string ?? "customer",
+            createdAt: row["created_at"].string, processedAt: row["processed_at"].string, cancelledAt: row["cancelled_at"].string,
+            financialStatus: row["financial_status"].string, fulfillmentStatus: row["fulfillment_status"].string,
+            currency: row["currency_code"].string, totalPrice: row["total_price"].string,
+            subtotalPrice: row["subtotal_price"].string,
+            totalTax: row["total_tax"].string, totalDiscounts: row["total_discounts"].string,
+            totalShipping: row["total_shipping"].string, totalRefunded: row["total_refunded"].string,
+            currentTotalPrice: row["current_total_price"].string, tags: decodeTags(row["tags"].string), lineItems: [],
+            fulfillments: try decodeFulfillments(row["fulfillments"].string), refunds: try decodeRefunds(row["refunds"].string))
+    }
+
+    /// The line items of some orders of `shop`, by order id, each in id order; a line without a currency
+    /// of its own is left nil here (callers fill in the order's).
+    func lineItems(shop: Shop, orderIDs: [Int64]) throws -> [Int64: [LookupLineItem]] {
+        var lines: [Int64: [LookupLineItem]] = [:]
+        for row in try connection.query(
+            """
+            SELECT order_id, id, title, variant_title, sku, quantity,
+                   original_unit_price::text AS unit_price, discounted_unit_price::text AS discounted_unit_price,
+                   discounted_total::text AS total, currency_code
+            FROM order_lines
+            WHERE shop_id = $1 AND order_id = ANY($2::bigint[]) AND deleted_at IS NULL
+            ORDER BY order_id, id
+            """, [shop.id, orderIDs.map(String.init)], name: "lookup order lines")
+        {
+            let orderID = try row["order_id"].decode(Int64.self)
+            lines[orderID, default: []].append(
+                LookupLineItem(
+                    id: try row["id"].decode(Int64.self), title: row["title"].string, variantTitle: row["variant_title"].string,
+                    sku: row["sku"].string, quantity: row["quantity"].int, unitPrice: row["unit_price"].string,
+                    discountedUnitPrice: row["discounted_unit_price"].string, total: row["total"].string,
+                    currency: row["currency_code"].string))
+        }
+        return lines
     }
 
     func findPeople(shop: Shop, email: String) throws -> [LookupPerson] {

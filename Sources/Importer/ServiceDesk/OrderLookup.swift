@@ -54,48 +54,15 @@ extension ServiceDeskQueries {
                    CASE WHEN o.customer_id IS NULL THEN 'guest'
                         WHEN EXISTS (SELECT 1 FROM customers c WHERE c.shop_id = o.shop_id AND c.id = o.customer_id AND c.deleted_at IS NULL)
                         THEN 'customer' ELSE 'email' END AS matched_by,
-                   \(Self.iso("o.created_at")) AS created_at, \(Self.iso("o.processed_at")) AS processed_at,
-                   \(Self.iso("o.cancelled_at")) AS cancelled_at,
-                   o.financial_status, o.fulfillment_status, o.currency_code,
-                   o.total_price::text AS total_price, o.subtotal_price::text AS subtotal_price, o.total_tax::text AS total_tax,
-                   o.total_discounts::text AS total_discounts, o.total_shipping::text AS total_shipping,
-                   o.total_refunded::text AS total_refunded, o.current_total_price::text AS current_total_price,
-                   coalesce(to_json(o.tags), '[]')::text AS tags,
-                   o.fulfillments::text AS fulfillments, o.refunds::text AS refunds
+                   \(Self.orderColumns)
             FROM orders o
             WHERE o.shop_id = $1 AND o.deleted_at IS NULL AND \(condition)
             ORDER BY \(preferName)o.created_at DESC NULLS LAST, o.id DESC
             LIMIT 1
             """, parameters, name: "lookup one order")
         guard let row = rows.first else { return nil }
-        var order = LookupOrder(
-            id: try row["id"].decode(Int64.self), gid: row["gid"].string ?? "", name: row["name"].string,
-            email: row["email"].string,
-            customerId: row["customer_id"].int64, matchedBy: row["matched_by"].string ?? "customer",
-            createdAt: row["created_at"].string, processedAt: row["processed_at"].string, cancelledAt: row["cancelled_at"].string,
-            financialStatus: row["financial_status"].string, fulfillmentStatus: row["fulfillment_status"].string,
-            currency: row["currency_code"].string, totalPrice: row["total_price"].string,
-            subtotalPrice: row["subtotal_price"].string,
-            totalTax: row["total_tax"].string, totalDiscounts: row["total_discounts"].string,
-            totalShipping: row["total_shipping"].string, totalRefunded: row["total_refunded"].string,
-            currentTotalPrice: row["current_total_price"].string, tags: Self.decodeTags(row["tags"].string), lineItems: [],
-            fulfillments: try Self.decodeFulfillments(row["fulfillments"].string), refunds: try Self.decodeRefunds(row["refunds"].string))
-        order.lineItems = try connection.query(
-            """
-            SELECT id, title, variant_title, sku, quantity,
-                   original_unit_price::text AS unit_price, discounted_unit_price::text AS discounted_unit_price,
-                   discounted_total::text AS total, currency_code
-            FROM order_lines
-            WHERE shop_id = $1 AND order_id = $2 AND deleted_at IS NULL
-            ORDER BY id
-            """, [shop.id, order.id], name: "lookup one order's lines"
-        ).map { row in
-            LookupLineItem(
-                id: try row["id"].decode(Int64.self), title: row["title"].string, variantTitle: row["variant_title"].string,
-                sku: row["sku"].string, quantity: row["quantity"].int, unitPrice: row["unit_price"].string,
-                discountedUnitPrice: row["discounted_unit_price"].string, total: row["total"].string,
-                currency: row["currency_code"].string ?? order.currency)
-        }
+        var order = try Self.decodeOrder(row)
+        order.attach(try lineItems(shop: shop, orderIDs: [order.id])[order.id] ?? [])
         return order
     }
 }

@@ -50,29 +50,16 @@ public final class ShopifySimulator: Sendable {
     {
         let core = try ShopifySimulatorCore(config: config)
         let router = Router(core: core)
-        let api = HTTPServer(
-            address: try .inet(ip4: "127.0.0.1", port: port), timeout: 120, logger: .disabled,
-            handler: ClosureHTTPHandler { try await router.api($0) })
-        let files = HTTPServer(
-            address: try .inet(ip4: "127.0.0.1", port: filesPort), timeout: 120, logger: .disabled,
-            handler: ClosureHTTPHandler { try await router.files($0) })
-        let t1 = Task { try await api.run() }
-        let t2 = Task { try await files.run() }
-        try await api.waitUntilListening()
-        try await files.waitUntilListening()
-        func portOf(_ a: Socket.Address?) -> Int {
-            if case .ip4(_, let p)? = a { return Int(p) }
-            if case .ip6(_, let p)? = a { return Int(p) }
-            return 0
-        }
-        let p1 = portOf(await api.listeningAddress), p2 = portOf(await files.listeningAddress)
+        let l = try await Listeners.start(
+            bind: "127.0.0.1", port: port, filesPort: filesPort, api: { try await router.api($0) }, files: { try await router.files($0) })
+        let (api, files, p1, p2) = (l.api, l.files, l.port, l.filesPort)
         core.state.locked {
             core.state.apiPort = p1
             core.state.filesPort = p2
             core.state.filesBaseURL = "http://127.0.0.1:\(p2)"
         }
         core.addFaults(config.faults)
-        return ShopifySimulator(core: core, api: api, files: files, tasks: [t1, t2], port: p1, filesPort: p2)
+        return ShopifySimulator(core: core, api: api, files: files, tasks: l.tasks, port: p1, filesPort: p2)
     }
 
     /// Stops both listeners and running operations; removes the data directory if the simulator made it.
@@ -178,5 +165,37 @@ public final class ShopifySimulator: Sendable {
             let b = core.state.buckets[app] ?? Bucket(available: t.maximumAvailable, updated: now)
             return (min(t.maximumAvailable, b.available + (now - b.updated) * t.restoreRate), t.maximumAvailable, t.restoreRate)
         }
+    }
+}
+
+/// The two listeners of a simulator (or of a fleet): the API and the storage host of result files,
+/// started and listening, with the ports they got.
+struct Listeners {
+    let api: HTTPServer
+    let files: HTTPServer
+    let tasks: [Task<Void, any Error>]
+    let port: Int
+    let filesPort: Int
+
+    static func start(
+        bind: String, port: UInt16, filesPort: UInt16, api: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse,
+        files: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse
+    ) async throws -> Listeners {
+        let apiServer = HTTPServer(
+            address: try .inet(ip4: bind, port: port), timeout: 120, logger: .disabled, handler: ClosureHTTPHandler(api))
+        let filesServer = HTTPServer(
+            address: try .inet(ip4: bind, port: filesPort), timeout: 120, logger: .disabled, handler: ClosureHTTPHandler(files))
+        let t1 = Task { try await apiServer.run() }
+        let t2 = Task { try await filesServer.run() }
+        try await apiServer.waitUntilListening()
+        try await filesServer.waitUntilListening()
+        func portOf(_ a: Socket.Address?) -> Int {
+            if case .ip4(_, let p)? = a { return Int(p) }
+            if case .ip6(_, let p)? = a { return Int(p) }
+            return 0
+        }
+        return Listeners(
+            api: apiServer, files: filesServer, tasks: [t1, t2], port: portOf(await apiServer.listeningAddress),
+            filesPort: portOf(await filesServer.listeningAddress))
     }
 }

@@ -53,28 +53,17 @@ public final class SimulatorFleet: Sendable {
             return (router, inner)
         }
         let notFound = HTTPResponse(statusCode: .notFound, body: Data(#"{"errors":"Not Found"}"#.utf8))
-        let api = HTTPServer(
-            address: try .inet(ip4: bindAddress, port: port), timeout: 120, logger: .disabled,
-            handler: ClosureHTTPHandler { req in
+        let l = try await Listeners.start(
+            bind: bindAddress, port: port, filesPort: filesPort,
+            api: { req in
                 guard let (router, inner) = member(req) else { return notFound }
                 return try await router.api(inner)
-            })
-        let files = HTTPServer(
-            address: try .inet(ip4: bindAddress, port: filesPort), timeout: 120, logger: .disabled,
-            handler: ClosureHTTPHandler { req in
+            },
+            files: { req in
                 guard let (router, inner) = member(req) else { return notFound }
                 return try await router.files(inner)
             })
-        let t1 = Task { try await api.run() }
-        let t2 = Task { try await files.run() }
-        try await api.waitUntilListening()
-        try await files.waitUntilListening()
-        func portOf(_ a: Socket.Address?) -> Int {
-            if case .ip4(_, let p)? = a { return Int(p) }
-            if case .ip6(_, let p)? = a { return Int(p) }
-            return 0
-        }
-        let p1 = portOf(await api.listeningAddress), p2 = portOf(await files.listeningAddress)
+        let (api, files, p1, p2) = (l.api, l.files, l.port, l.filesPort)
         let host = advertisedHost ?? bindAddress
         var shops: [ShopifySimulator] = []
         for (name, core) in cores {
@@ -90,7 +79,7 @@ public final class SimulatorFleet: Sendable {
                     core: core, api: api, files: files, tasks: [], port: p1, filesPort: p2, baseURL: base, filesBaseURL: filesBase,
                     ownsListeners: false))
         }
-        return SimulatorFleet(shops: shops, port: p1, filesPort: p2, api: api, files: files, tasks: [t1, t2])
+        return SimulatorFleet(shops: shops, port: p1, filesPort: p2, api: api, files: files, tasks: l.tasks)
     }
 
     /// Stops every member and then the shared listeners.

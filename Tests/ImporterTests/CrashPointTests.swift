@@ -11,6 +11,7 @@ final class ImportProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var lines: [String] = []
     private var lineWaiters: [(String, CheckedContinuation<Bool, Never>)] = []
+    private var terminated: (status: Int32, signaled: Bool)?
     private var exited: (status: Int32, signaled: Bool)?
     private var exitWaiters: [CheckedContinuation<(status: Int32, signaled: Bool), Never>] = []
     private var stderrOpen = true
@@ -47,11 +48,9 @@ final class ImportProcess: @unchecked Sendable {
         process.standardError = pipe
         process.terminationHandler = { [self] p in
             lock.lock()
-            exited = (p.terminationStatus, p.terminationReason == .uncaughtSignal)
-            let waiters = exitWaiters
-            exitWaiters.removeAll()
+            terminated = (p.terminationStatus, p.terminationReason == .uncaughtSignal)
             lock.unlock()
-            for w in waiters { w.resume(returning: exited!) }
+            finishIfDone()
         }
         try process.run()
         let handle = pipe.fileHandleForReading
@@ -73,7 +72,23 @@ final class ImportProcess: @unchecked Sendable {
             lineWaiters.removeAll()
             lock.unlock()
             for (_, w) in waiters { w.resume(returning: false) }
+            finishIfDone()
         }.start()
+    }
+
+    /// The process has ended once it exited and its stderr reached end of file: a line written just
+    /// before exit is then in `stderr` (the termination handler alone can run before the reader has it).
+    private func finishIfDone() {
+        lock.lock()
+        guard let terminated, !stderrOpen, exited == nil else {
+            lock.unlock()
+            return
+        }
+        exited = terminated
+        let waiters = exitWaiters
+        exitWaiters.removeAll()
+        lock.unlock()
+        for w in waiters { w.resume(returning: terminated) }
     }
 
     private func add(_ line: String) {

@@ -188,12 +188,32 @@ public struct HTTPFault: Sendable, Hashable, Codable {
     public var fraction: Double?
     /// `Retry-After` seconds (429/503).
     public var retryAfter: Int?
+    /// The request is carried out first and only its answer is replaced by the error: a response lost
+    /// on the way back (a proxy's 502 after the mutation ran), so that a client which retries repeats it.
+    public var afterProcessing = false
+    /// Only requests whose body contains this text (e.g. `bulkOperationRunQuery`) count and fail.
+    public var matching: String?
 
-    public init(status: Int, count: Int? = nil, fraction: Double? = nil, retryAfter: Int? = nil) {
+    public init(
+        status: Int, count: Int? = nil, fraction: Double? = nil, retryAfter: Int? = nil, afterProcessing: Bool = false,
+        matching: String? = nil
+    ) {
         self.status = status
         self.count = count
         self.fraction = fraction
         self.retryAfter = retryAfter
+        self.afterProcessing = afterProcessing
+        self.matching = matching
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        status = try c.decode(Int.self, forKey: .status)
+        count = try c.decodeIfPresent(Int.self, forKey: .count)
+        fraction = try c.decodeIfPresent(Double.self, forKey: .fraction)
+        retryAfter = try c.decodeIfPresent(Int.self, forKey: .retryAfter)
+        afterProcessing = try c.decodeIfPresent(Bool.self, forKey: .afterProcessing) ?? false
+        matching = try c.decodeIfPresent(String.self, forKey: .matching)
     }
 }
 

@@ -107,6 +107,39 @@ let costSevenQuery = "{ customers(first: 5) { edges { node { id } } } }"
         }
     }
 
+    @Test("a submission whose answer is lost after Shopify created the operation is not submitted again")
+    func lostSubmissionAnswerIsFoundNotRepeated() async throws {
+        try await withSimulator(configure: { c in
+            c.faults = SimulatorFaults(http: [HTTPFault(status: 502, count: 1, afterProcessing: true, matching: "bulkOperationRunQuery")])
+        }) { h in
+            let client = try h.client()
+            let op = try await client.submitBulkQuery(query: ordersQuery, queryName: "q")
+            // The fault hit the mutation, after it ran: the operation exists and the client saw a 502.
+            let submits = h.sim.recordedRequests.filter { $0.body?.contains("bulkOperationRunQuery") == true }
+            #expect(submits.map(\.status) == [502])
+            #expect(h.sim.operations.count == 1)
+            #expect(op.id == h.sim.operations.first?.gid)
+            #expect(h.logs.contains(.notice, "the submission's answer was lost"))
+            let done = try await client.waitForCompletion(id: op.id)
+            #expect(done.status == .completed)
+        }
+    }
+
+    @Test("a submission refused with a 5xx before it ran is submitted again, once")
+    func refusedSubmissionIsRepeatedOnce() async throws {
+        try await withSimulator(configure: { c in
+            c.faults = SimulatorFaults(http: [HTTPFault(status: 503, count: 1, matching: "bulkOperationRunQuery")])
+        }) { h in
+            let client = try h.client()
+            let op = try await client.submitBulkQuery(query: ordersQuery, queryName: "q")
+            let submits = h.sim.recordedRequests.filter { $0.body?.contains("bulkOperationRunQuery") == true }
+            #expect(submits.map(\.status) == [503, 200])
+            #expect(h.sim.operations.count == 1)
+            #expect(op.id == h.sim.operations.first?.gid)
+            #expect(h.logs.contains(.warning, "Shopify has no such operation; submitting again"))
+        }
+    }
+
     @Test func retriesAreBounded() async throws {
         try await withSimulator(configure: { c in
             c.faults = SimulatorFaults(http: [HTTPFault(status: 500, count: 100)])

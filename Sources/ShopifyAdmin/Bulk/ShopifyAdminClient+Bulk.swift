@@ -1,3 +1,5 @@
+import Foundation
+
 /// What one `bulkOperationRunQuery` call produced.
 public enum BulkSubmitOutcome: Sendable {
     case submitted(BulkOperation)
@@ -13,13 +15,45 @@ extension ShopifyAdminClient {
     /// `INVALID` (and any other complaint about the query) throws `userError` with Shopify's message
     /// and `queryName`. `OPERATION_IN_PROGRESS` / `LIMIT_REACHED` wait for a free slot with backoff
     /// (`configuration.slotWait`); no operation is ever cancelled to make room.
+    ///
+    /// The mutation is never repeated blindly: when a call fails in a way that may have come after
+    /// Shopify created the operation (a 5xx, a timeout or a broken connection after sending), the
+    /// shop's operations are listed first, and one with exactly this query created since the first
+    /// call is returned instead of submitting again.
     public func submitBulkQuery(
         query: String, groupObjects: Bool = false, queryName: String? = nil,
         onSlotWait: @Sendable (BulkUserError, Duration) -> Void = { _, _ in }
     ) async throws -> BulkOperation {
         var state = BulkSubmitState(policy: configuration.slotWait, queryName: queryName, store: endpoint.store)
+        var unknown = RetryState(policy: configuration.retry)
+        let since = Date()
+        let started = ContinuousClock.now
         while true {
-            switch try await trySubmitBulkQuery(query: query, groupObjects: groupObjects, queryName: queryName) {
+            let outcome: BulkSubmitOutcome
+            do {
+                outcome = try await trySubmitBulkQuery(query: query, groupObjects: groupObjects, queryName: queryName)
+            } catch let error as ShopifyError where error.code == .outcomeUnknown {
+                if let created = try await operation(withQuery: query, createdSince: since) {
+                    logger.notice(
+                        "the submission's answer was lost but Shopify created the operation; using it",
+                        metadata: ["operation": "\(created.id)", "query_name": "\(queryName ?? "-")"])
+                    return created
+                }
+                switch unknown.next(after: .connection, elapsed: ContinuousClock.now - started) {
+                case .retry(let wait):
+                    logger.warning(
+                        "submission failed and Shopify has no such operation; submitting again",
+                        metadata: ["error": "\(error.message)", "query_name": "\(queryName ?? "-")"])
+                    try await Task.sleep(for: wait)
+                    continue
+                case .giveUp(let reason):
+                    var failed = error
+                    failed.message += " (\(reason); no operation with this query was created)"
+                    failed.queryName = queryName
+                    throw failed
+                }
+            }
+            switch outcome {
             case .submitted(let operation):
                 return operation
             case .rejected(let errors):
@@ -52,7 +86,7 @@ extension ShopifyAdminClient {
         } else if !groupObjects {
             logger.debug("API \(version) has no groupObjects argument: the result is grouped")
         }
-        let data = try await strictGraphQL(query: mutation, variables: variables, estimatedCost: 10)
+        let data = try await strictGraphQL(query: mutation, variables: variables, estimatedCost: 10, repeatable: false)
         guard let payload = data["bulkOperationRunQuery"], payload.object != nil else {
             throw ShopifyError(
                 code: .badResponse, message: "bulkOperationRunQuery returned no payload", store: endpoint.store, queryName: queryName)
@@ -155,6 +189,14 @@ extension ShopifyAdminClient {
 
     /// This app's bulk query operations, newest first, optionally only those with `status`. On 2026-01+
     /// `bulkOperations(first:query:)` (paged up to `limit`); before, `currentBulkOperation` (at most one).
+    /// This app's newest query operation whose text is exactly `query`, created since `since` (less
+    /// two minutes for the clocks' difference), or nil. Before 2026-01 only the current one is seen.
+    public func operation(withQuery query: String, createdSince since: Date) async throws -> BulkOperation? {
+        try await listOperations(status: nil, limit: 50).first { op in
+            op.query == query && (op.createdAt ?? .distantFuture) >= since.addingTimeInterval(-120)
+        }
+    }
+
     public func listOperations(status: BulkOperation.Status? = nil, limit: Int = 250) async throws -> [BulkOperation] {
         guard endpoint.apiVersion.hasBulkOperationQueries else {
             let data = try await strictGraphQL(

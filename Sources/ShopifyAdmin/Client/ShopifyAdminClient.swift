@@ -91,10 +91,18 @@ public struct ShopifyAdminClient: Sendable {
     }
 
     /// `graphQL`, but any `errors` entry is an error (for the client's own calls).
-    func strictGraphQL(query: String, variables: [String: JSONValue] = [:], estimatedCost: Double? = nil) async throws -> JSONValue {
-        let response = try await send(query: query, variables: variables, estimatedCost: estimatedCost)
+    func strictGraphQL(query: String, variables: [String: JSONValue] = [:], estimatedCost: Double? = nil, repeatable: Bool = true)
+        async throws -> JSONValue
+    {
+        let response = try await send(query: query, variables: variables, estimatedCost: estimatedCost, repeatable: repeatable)
         guard response.errors.isEmpty, let data = response.data else { throw graphQLError(response.errors) }
         return data
+    }
+
+    func outcomeUnknown(_ what: String, status: Int?) -> ShopifyError {
+        ShopifyError(
+            code: .outcomeUnknown, message: "\(what); Shopify may have carried it out", store: endpoint.store, status: status,
+            isRetryable: true)
     }
 
     func graphQLError(_ errors: [GraphQLError]) -> ShopifyError {
@@ -118,8 +126,12 @@ public struct ShopifyAdminClient: Sendable {
         return nil
     }
 
-    /// The request loop: throttle, token, send, classify, retry.
-    func send(query: String, variables: [String: JSONValue], estimatedCost: Double?) async throws -> GraphQLResponse {
+    /// The request loop: throttle, token, send, classify, retry. A request that is not `repeatable` (a
+    /// mutation that creates something) is repeated only after failures that prove it was not carried
+    /// out (no connection, 429, throttled); after any other it throws `outcomeUnknown`.
+    func send(query: String, variables: [String: JSONValue], estimatedCost: Double?, repeatable: Bool = true) async throws
+        -> GraphQLResponse
+    {
         var payload: [String: JSONValue] = ["query": .string(query)]
         if !variables.isEmpty { payload["variables"] = .object(variables) }
         let body = JSONValue.object(payload).encoded()
@@ -161,6 +173,9 @@ public struct ShopifyAdminClient: Sendable {
                         code: .http, message: "GraphQL request failed: \(error.message)", store: endpoint.store, status: error.status,
                         underlying: error)
                 }
+                if !repeatable && error.code != .connect {
+                    throw outcomeUnknown("the request failed after it was sent (\(error.message))", status: error.status)
+                }
                 failure = .connection
                 lastTransportError = error.message
                 logger.warning("GraphQL request failed", metadata: ["error": "\(error.code)", "attempt": "\(retry.attempts)"])
@@ -188,6 +203,7 @@ public struct ShopifyAdminClient: Sendable {
                         logger.warning("throttled by Shopify, waiting for the bucket", metadata: ["seconds": "\(wait)"])
                         failure = .throttled(wait: wait)
                     } else if decoded.data == nil, decoded.errors.contains(where: { $0.code == "INTERNAL_SERVER_ERROR" }) {
+                        if !repeatable { throw outcomeUnknown("Shopify answered INTERNAL_SERVER_ERROR", status: 200) }
                         failure = .status(500, retryAfter: nil)
                         logger.warning("Shopify answered INTERNAL_SERVER_ERROR", metadata: ["attempt": "\(retry.attempts)"])
                     } else {
@@ -202,6 +218,8 @@ public struct ShopifyAdminClient: Sendable {
                     throw ShopifyError(
                         code: .unauthorized,
                         message: unauthorizedMessage(), store: endpoint.store, status: 401)
+                case 500...599 where !repeatable:
+                    throw outcomeUnknown("Shopify answered HTTP \(response.status)", status: response.status)
                 case 429, 500...599:
                     let retryAfter = response.head.header("Retry-After").flatMap(RetryAfter.seconds)
                     failure = .status(response.status, retryAfter: retryAfter)

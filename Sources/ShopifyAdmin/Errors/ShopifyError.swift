@@ -44,6 +44,10 @@ public struct ShopifyError: Error, Sendable, CustomStringConvertible {
         public static let badResponse = Code("bad-response")
         /// Retries were exhausted within the attempt or time budget.
         public static let retriesExhausted = Code("retries-exhausted")
+        /// A request that changes something failed in a way that may have come after Shopify carried it
+        /// out (a timeout or a broken connection after it was sent, a 5xx): repeating it blindly could
+        /// do it twice, so the caller finds out first.
+        public static let outcomeUnknown = Code("outcome-unknown")
 
         // Bulk operations.
         /// No free bulk-operation slot appeared within the waiting budget.

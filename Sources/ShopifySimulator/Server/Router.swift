@@ -136,20 +136,33 @@ final class Router: Sendable {
         guard var version = APIVersion(versionText) else { return json(404, #"{"errors":"Not Found"}"#) }
         if let oldest = state.config.oldestAccessibleVersion.flatMap(APIVersion.init), version < oldest { version = oldest }
         let requestId = UUID().uuidString.lowercased()
-        var headers: [(String, String)] = [("X-Shopify-API-Version", version.text), ("X-Request-Id", requestId)]
+        let headers: [(String, String)] = [("X-Shopify-API-Version", version.text), ("X-Request-Id", requestId)]
 
-        if let fault = state.locked({ state.nextHTTPFault() }) {
-            if let ra = fault.retryAfter { headers.append(("Retry-After", String(ra))) }
-            let text: String
-            switch fault.status {
-            case 429:
-                text = #"{"errors":"Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."}"#
-            case 503: text = #"{"errors":"Service Unavailable"}"#
-            case 502: text = #"{"errors":"Bad Gateway"}"#
-            default: text = #"{"errors":"Internal Server Error"}"#
-            }
-            return json(fault.status, text, headers)
+        let fault = state.locked { state.nextHTTPFault(body: body) }
+        if let fault, !fault.afterProcessing { return failure(fault, headers) }
+        let answer = await execute(req, version: version, body: body, headers: headers)
+        if let fault { return failure(fault, headers) }
+        return answer
+    }
+
+    /// The error answer of an HTTP fault.
+    private func failure(_ fault: HTTPFault, _ headers: [(String, String)]) -> HTTPResponse {
+        var headers = headers
+        if let ra = fault.retryAfter { headers.append(("Retry-After", String(ra))) }
+        let text: String
+        switch fault.status {
+        case 429:
+            text = #"{"errors":"Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."}"#
+        case 503: text = #"{"errors":"Service Unavailable"}"#
+        case 502: text = #"{"errors":"Bad Gateway"}"#
+        default: text = #"{"errors":"Internal Server Error"}"#
         }
+        return json(fault.status, text, headers)
+    }
+
+    /// Authenticates and runs a GraphQL request.
+    private func execute(_ req: HTTPRequest, version: APIVersion, body: Data, headers: [(String, String)]) async -> HTTPResponse {
+        var headers = headers
         let app: SimulatedApp
         switch core.authenticate(token: req.headers[HTTPHeader("X-Shopify-Access-Token")]) {
         case .success(let a): app = a

@@ -217,8 +217,10 @@ final class SimulatorState: @unchecked Sendable {
 
     // MARK: faults
 
-    func nextHTTPFault() -> HTTPFault? {
+    /// The fault that hits a GraphQL request with this body, if any (counted down or drawn).
+    func nextHTTPFault(body: Data) -> HTTPFault? {
         for i in faults.http.indices {
+            if let text = faults.http[i].matching, body.range(of: Data(text.utf8)) == nil { continue }
             if let c = faults.http[i].count {
                 if c > 0 { faults.http[i].count = c - 1; return faults.http[i] }
             } else if let p = faults.http[i].fraction {

@@ -44,7 +44,9 @@ let package = Package(
         .target(name: "JSONL"),
         .target(
             name: "Migrations",
-            dependencies: ["Postgres", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "Postgres", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "ShopifyAdmin",
@@ -87,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "shopbulk",
             dependencies: [
-                "Importer", "HTTP", "ShopifyAdmin", "ShopifySimulator", "ServiceDeskServer",
+                "Importer", "HTTP", "ShopifyAdmin", "ServiceDeskServer", "Postgres", "Migrations", "JSONL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -22,9 +22,11 @@ struct ShopifySimCommand: AsyncParsableCommand {
     // listeners
     @Option(help: "Port of the shop listener (0: any free port).") var port: UInt16 = 0
     @Option(help: "Port of the result-file listener (0: any free port).") var filesPort: UInt16 = 0
+    @Flag(help: "Stop when standard input reaches its end (a parent that started the simulator exited or closed it).")
+    var stopOnStdinEof = false
 
     // apps
-    @Option(help: "Legacy Admin API access token to accept.") var token: String = "shpat_sim_legacy_token_0000000000000000"
+    @Option(help: "Legacy Admin API access token to accept (default: SHOPIFY_SIM_TOKEN, else a fixed one).") var token: String?
     @Option(help: "Client ID of the Dev Dashboard app (client-credentials grant).") var clientId: String = "sim-client-id-0001"
     @Option(help: "Client secret of the Dev Dashboard app.") var clientSecret: String = "shpss_sim_client_secret_000000000000"
     @Option(help: "Comma-separated scopes granted to both apps.") var scopes: String = "read_customers,read_orders"
@@ -126,7 +128,18 @@ struct ShopifySimCommand: AsyncParsableCommand {
         return f
     }
 
+    /// The access token: --token, else SHOPIFY_SIM_TOKEN (kept out of argv by a parent that starts
+    /// the simulator), else a fixed one.
+    var legacyToken: String {
+        if let token { return token }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["SHOPIFY_SIM_TOKEN"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        return "shpat_sim_legacy_token_0000000000000000"
+    }
+
     func run() async throws {
+        let token = legacyToken
         let scopeList = scopes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         var config = SimulatorConfig(
             seed: seed, customers: customers, orders: orders,
@@ -186,6 +199,13 @@ struct ShopifySimCommand: AsyncParsableCommand {
         signal(SIGTERM, SIG_IGN)
         await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
             let once = Once(cont)
+            if stopOnStdinEof {
+                Thread {
+                    var byte: UInt8 = 0
+                    while read(0, &byte, 1) > 0 {}
+                    once.resume()
+                }.start()
+            }
             for sig in [SIGINT, SIGTERM] {
                 let src = DispatchSource.makeSignalSource(signal: sig, queue: .main)
                 src.setEventHandler { once.resume() }

@@ -166,6 +166,17 @@ final class ImportProcess: @unchecked Sendable {
         defer { lock.unlock() }
         return lines.joined(separator: "\n")
     }
+
+    /// The end of stderr for a failure message; when the process crashed, the crash report's head
+    /// (the error and the crashed thread's frames) instead of its register dump.
+    func tail(_ count: Int = 1500) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        if let start = lines.firstIndex(where: { $0.contains("Fatal error") || $0.contains("Program crashed") }) {
+            return lines[max(0, start - 5)..<min(lines.count, start + 45)].joined(separator: "\n")
+        }
+        return String(lines.joined(separator: "\n").suffix(count))
+    }
 }
 
 /// Kills the importer with SIGKILL at each named boundary where the ledger and the world can

@@ -200,7 +200,7 @@ func runFleetScenario(_ rig: FleetRig, label: String) async throws {
     everyone = survivors
 
     // Restart the database while imports are in flight.
-    try await rig.waitUntil("a survivor holds a shop and three shops are done", seconds: 120) {
+    try await rig.waitUntil("a survivor holds a shop and three shops are done (\(survivors.map { $0.tail() }))", seconds: 120) {
         try rig.count("SELECT count(*) FROM fleet_claims WHERE ended_at IS NULL AND pid <> $1", [Int(killedPID)]) > 0
             && rig.count("SELECT count(*) FROM fleet_claims WHERE outcome = 'ok'") >= 3
     }
@@ -208,7 +208,7 @@ func runFleetScenario(_ rig: FleetRig, label: String) async throws {
     try rig.reconnect()
 
     // Every shop fully imported (the survivors resume what the killed worker and the restart left).
-    try await rig.waitUntil("all 30 shops have their full import (\(survivors.map { String($0.stderr.suffix(1500)) }))", seconds: 120) {
+    try await rig.waitUntil("all 30 shops have their full import (\(survivors.map { $0.tail() }))", seconds: 120) {
         try rig.count("SELECT count(*) FROM shop_schedules WHERE last_outcome = 'ok' AND next_delta_at > now() + interval '30 minutes'")
             == rig.shopIDs.count
     }
@@ -219,7 +219,7 @@ func runFleetScenario(_ rig: FleetRig, label: String) async throws {
     // that second is the next delta's, through its overlap), so the round starts a second later.
     try rig.connection.execute("UPDATE shop_schedules SET next_delta_at = clock_timestamp() + interval '1.5 seconds'")
     try rig.connection.execute("NOTIFY \(FleetStore.channel)")
-    try await rig.waitUntil("every shop had a delta", seconds: 180) {
+    try await rig.waitUntil("every shop had a delta (\(survivors.map { $0.tail() }))", seconds: 180) {
         try rig.count(
             "SELECT count(DISTINCT shop_id) FROM fleet_claims WHERE mode = 'delta' AND outcome = 'ok' AND started_at > $1::timestamptz",
             [deltaRound]) == rig.shopIDs.count
@@ -229,7 +229,7 @@ func runFleetScenario(_ rig: FleetRig, label: String) async throws {
     for w in survivors { kill(w.process.processIdentifier, SIGTERM) }
     for w in survivors {
         let end = await w.wait()
-        #expect(!end.signaled && end.status == 0, "\(label): worker exit \(end): \(w.stderr.suffix(2000))")
+        #expect(!end.signaled && end.status == 0, "\(label): worker exit \(end): \(w.tail(2000))")
         #expect(w.stderr.contains("stopped:"), "\(label): \(w.stderr.suffix(500))")
     }
     let wall = ContinuousClock.now - started

@@ -5,7 +5,6 @@ import Logging
 import Migrations
 import Postgres
 import ShopifyAdmin
-import ShopifySimulator
 
 /// `shopbulk demo`: the whole tool against the bundled simulator and the embedded database.
 struct DemoCommand: AsyncParsableCommand {
@@ -14,7 +13,8 @@ struct DemoCommand: AsyncParsableCommand {
         abstract:
             "Run a full import of a simulated shop into a local PostgreSQL, change some records, run a delta, and show what was loaded.",
         discussion: """
-            Starts the Shopify simulator in-process on 127.0.0.1 and, unless --database-url / DATABASE_URL is
+            Starts the Shopify simulator (the shopify-sim executable beside shopbulk, or SHOPBULK_SIMULATOR)
+            as a child process on 127.0.0.1 and, unless --database-url / DATABASE_URL is
             given, the embedded PostgreSQL cluster (database shopbulk_demo, recreated on every run). Registers
             the simulated shop as "demo", runs `import --full`, touches, adds and deletes records in the
             simulator, runs `import --delta` and `import --reconcile`, and prints rows and rows/s.
@@ -65,11 +65,9 @@ struct DemoCommand: AsyncParsableCommand {
         let printableURL = PostgresConnection.withoutPassword(url)
 
         say("Starting the Shopify simulator (\(customers) customers, \(orders) orders, seed \(seed))…")
-        var config = SimulatorConfig(seed: seed, customers: customers, orders: orders)
-        config.apps = [.legacy()]
-        let sim = try await ShopifySimulator.start(config)
-        defer { Task { await sim.stop() } }
-        setenv("SHOPBULK_DEMO_TOKEN", sim.legacyToken ?? "", 1)
+        let sim = try SimulatorProcess.start(customers: customers, orders: orders, seed: seed)
+        defer { sim.stop() }
+        setenv("SHOPBULK_DEMO_TOKEN", sim.token, 1)
         let shops = ShopStore(connection: connection)
         if let old = try shops.find("demo") { try shops.remove(old) }
         _ = try shops.add(
@@ -90,11 +88,11 @@ struct DemoCommand: AsyncParsableCommand {
         let full = try await engine.run(shop: "demo", mode: .full, options: options)
         ImportCommand.printReports([full], json: false)
 
-        let touched = sim.touch(orders: 25, customers: 10)
-        let added = sim.add(orders: 5, customers: 2)
-        let deleted = sim.delete(orders: 3)
+        let touched = try await sim.change("touch", orders: 25, customers: 10)
+        let added = try await sim.change("add", orders: 5, customers: 2)
+        let deleted = try await sim.change("delete", orders: 3, customers: 0)
         say(
-            "\n2. In the simulator: touched \(touched.orderIds.count) orders and \(touched.customerIds.count) customers, added \(added.orderIds.count) orders and \(added.customerIds.count) customers, deleted \(deleted.orderIds.count) orders"
+            "\n2. In the simulator: touched \(touched.orders.count) orders and \(touched.customers.count) customers, added \(added.orders.count) orders and \(added.customers.count) customers, deleted \(deleted.orders.count) orders"
         )
         try await Task.sleep(for: .milliseconds(1100))
         say("\n3. Delta import (from the high-water mark minus 5 minutes)")

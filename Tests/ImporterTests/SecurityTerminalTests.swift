@@ -28,10 +28,16 @@ struct TerminalTextTests {
         #expect(table.render() == "NAME          NOTE\n" + #"a\x1b[31mred  two\nlines"# + "\n")
         var entry = ProgressBoard.Entry(label: "shop \u{1B}]0;title\u{07}")
         entry.status = "running\u{202E}"
-        let line = ProgressBoard.format(entry)
-        #expect(line.hasPrefix(#"shop \x1b]0;title\x07"#))
+        let line = ProgressBoard.format(entry, now: Date())
+        #expect(line.hasPrefix(#"  shop \x1b]0;title\x07"#))
         #expect(line.contains(#"running\u{202E}"#))
         #expect(!line.unicodeScalars.contains { TerminalText.needsEscape($0) })
+        // The resource's line too, and the picture cut to a narrow terminal.
+        for width in [300, 40] {
+            let picture = ProgressBoard.lines([entry], width: width)
+            #expect(picture.first?.hasPrefix(#"shop \x1b]0;title\x07"#) == true)
+            #expect(picture.allSatisfy { !$0.unicodeScalars.contains { TerminalText.needsEscape($0) } && $0.count < width })
+        }
     }
 }
 

@@ -344,6 +344,13 @@ final class RunContext: @unchecked Sendable {
         let shopID = shop.id
         let resources = options.resources
         let open = try await control.ledger { try $0.resumable(shopID: shopID, kinds: kinds, resources: resources) }
+        // Every window on the board from the start, so that its bars count what is left.
+        for run in open {
+            engine.progress.update(run.id, label: "\(shop.name) \(run.label)") {
+                $0.group = "\(shop.name) \(run.resource)"
+                $0.status = run.status.rawValue
+            }
+        }
         let queue = WorkQueue(open.map(\.id))
         let tally = Tally()
         // A single window may split into two halves: room for both.
@@ -386,7 +393,10 @@ final class RunContext: @unchecked Sendable {
         let q = try query(run.resource)
         let prepared = try q.prepare(window: run.window, excludingTypes: excludedTypes)
         let job = BulkJob(runID: id, shopID: shop.id, client: client, session: session, progress: engine.progress, logger: engine.logger)
-        engine.progress.update(id, label: "\(shop.name) \(run.label)") { $0.status = run.status.rawValue }
+        engine.progress.update(id, label: "\(shop.name) \(run.label)") {
+            $0.group = "\(shop.name) \(run.resource)"
+            $0.status = run.status.rawValue
+        }
         while true {
             let action = WindowLifecycle.action(
                 status: run.status, operation: run.operationGID, resultURL: run.resultURL, urlExpiresAt: run.urlExpiresAt, now: Date())

@@ -2,12 +2,16 @@ import Foundation
 import Logging
 import ShopifyAdmin
 
-/// Live progress of the operations of a run: on a terminal one redrawn line per shop and operation
-/// (status, objects counted by Shopify, bytes of fileSize, rows loaded, rate, elapsed); otherwise
-/// plain log lines when something changes.
+/// Live progress of an import. On a terminal: one line per resource (a bar, windows done of all,
+/// objects, bytes of what Shopify announced, rows/s and an ETA) and one line per operation in flight
+/// (at most five), redrawn in place twice a second; every line is cut to the terminal's width, so
+/// that nothing wraps and a redraw never leaves a copy behind. Elsewhere (a log file, a pipe): a
+/// log line per window event and a heartbeat line per resource every 30 s.
 public final class ProgressBoard: @unchecked Sendable {
     public struct Entry: Sendable {
         public var label: String
+        /// What the entry counts towards: `shop resource` for a window.
+        public var group: String
         public var status: String = "planned"
         public var objects: Int64 = 0
         public var bytes: Int64 = 0
@@ -15,6 +19,39 @@ public final class ProgressBoard: @unchecked Sendable {
         public var rows: Int = 0
         public var started = Date()
         public var finished: Date?
+
+        init(label: String) {
+            self.label = label
+            self.group = label
+        }
+
+        var runStatus: RunStatus? { RunStatus(rawValue: status) }
+        /// Replaced by other windows (halves, a retry): counts for nothing.
+        var isReplaced: Bool { runStatus.map { RunStatus.replaced.contains($0) } ?? false }
+        var isDone: Bool { runStatus.map { RunStatus.done.contains($0) } ?? false }
+        var isInFlight: Bool { finished == nil && status != RunStatus.planned.rawValue }
+    }
+
+    /// One resource's progress, summed over its windows.
+    struct Group: Equatable {
+        var name: String
+        var windows = 0
+        var done = 0
+        var failed = 0
+        var objects: Int64 = 0
+        var bytes: Int64 = 0
+        var announced: Int64 = 0
+        var rows = 0
+        var started: Date
+        var finished: Date?
+        /// Windows done plus the downloaded share of those loading, over all windows.
+        var fraction: Double = 0
+
+        /// Seconds left at the rate so far, when there is a rate to go by.
+        func eta(now: Date) -> Double? {
+            guard finished == nil, fraction > 0.01, fraction < 1 else { return nil }
+            return now.timeIntervalSince(started) * (1 - fraction) / fraction
+        }
     }
 
     private let lock = NSLock()
@@ -22,26 +59,47 @@ public final class ProgressBoard: @unchecked Sendable {
     private var order: [Int64] = []
     private let live: Bool
     private let logger: Logger
+    private let heartbeat: Double
+    private let columns: @Sendable () -> Int
     private var drawnLines = 0
     private var watchers: [(id: Int, predicate: @Sendable ([Entry]) -> Bool, continuation: CheckedContinuation<Bool, Never>)] = []
     private var nextWatcher = 0
     private var thread: Thread?
     private var stopped = false
+    private let drawLock = NSLock()
 
-    /// `live`: redraw lines on stderr (a terminal); else log changes.
-    public init(live: Bool = isatty(2) == 1, logger: Logger) {
+    /// `live`: redraw on stderr (a terminal); else log events and a heartbeat every `heartbeat`
+    /// seconds. `columns`: the terminal's width (asked at every redraw, so a resize is followed).
+    public init(
+        live: Bool = isatty(2) == 1, logger: Logger, heartbeat: Double = 30,
+        columns: @escaping @Sendable () -> Int = ProgressBoard.terminalColumns
+    ) {
         self.live = live
         self.logger = logger
-        if live {
-            let thread = Thread { [weak self] in
-                while let self, !self.isStopped {
+        self.heartbeat = heartbeat
+        self.columns = columns
+        let thread = Thread { [weak self] in
+            var lastBeat = Date()
+            while let self, !self.isStopped {
+                if live {
                     self.draw()
-                    Thread.sleep(forTimeInterval: 0.5)
+                } else if Date().timeIntervalSince(lastBeat) >= heartbeat {
+                    lastBeat = Date()
+                    self.beat()
                 }
+                Thread.sleep(forTimeInterval: 0.5)  // the redraw cadence, not a synchronisation
             }
-            self.thread = thread
-            thread.start()
         }
+        thread.name = "shopbulk-progress"
+        self.thread = thread
+        thread.start()
+    }
+
+    /// The width of the terminal on stderr (`COLUMNS`, else 80, when it cannot be asked).
+    public static let terminalColumns: @Sendable () -> Int = {
+        var size = winsize()
+        if ioctl(2, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 80
     }
 
     private var isStopped: Bool {
@@ -57,6 +115,8 @@ public final class ProgressBoard: @unchecked Sendable {
         if entries[id] == nil { order.append(id) }
         let before = entry.status
         change(&entry)
+        // An operation's time counts from when it left `planned` (windows are listed up front).
+        if before == RunStatus.planned.rawValue && entry.status != before { entry.started = Date() }
         if RunStatus(rawValue: entry.status)?.isTerminal == true, entry.finished == nil {
             entry.finished = Date()
         }
@@ -73,7 +133,7 @@ public final class ProgressBoard: @unchecked Sendable {
         }
         lock.unlock()
         for continuation in ready { continuation.resume(returning: true) }
-        if !live && before != entry.status {
+        if !live && before != entry.status && entry.status != RunStatus.planned.rawValue {
             logger.info(
                 "operation \(entry.status)",
                 metadata: [
@@ -119,35 +179,124 @@ public final class ProgressBoard: @unchecked Sendable {
         return order.compactMap { entries[$0] }
     }
 
-    /// Stops redrawing and leaves the last picture on screen.
+    /// Stops redrawing and leaves the last picture on screen (the resources, nothing in flight).
     public func finish() {
         lock.lock()
+        let wasStopped = stopped
         stopped = true
         lock.unlock()
-        if live { draw() }
+        guard !wasStopped else { return }
+        if live { draw(final: true) }
     }
 
-    private let drawLock = NSLock()
+    // MARK: - Drawing
 
-    private func draw() {
+    /// The resources in the order they first appeared.
+    static func groups(_ entries: [Entry]) -> [Group] {
+        var names: [String] = []
+        var byName: [String: Group] = [:]
+        for e in entries where !e.isReplaced {
+            if byName[e.group] == nil {
+                names.append(e.group)
+                byName[e.group] = Group(name: e.group, started: e.started)
+            }
+            var g = byName[e.group]!
+            g.windows += 1
+            if e.isDone { g.done += 1 }
+            if let s = e.runStatus, RunStatus.unsuccessful.contains(s) { g.failed += 1 }
+            g.objects += e.objects
+            g.bytes += e.bytes
+            g.announced += e.fileSize ?? 0
+            g.rows += e.rows
+            g.started = min(g.started, e.started)
+            byName[e.group] = g
+        }
+        return names.map { name in
+            var g = byName[name]!
+            let members = entries.filter { $0.group == name && !$0.isReplaced }
+            let partial = members.filter { !$0.isDone && $0.finished == nil }.reduce(0.0) { sum, e in
+                guard let size = e.fileSize, size > 0 else { return sum }
+                return sum + min(1, Double(e.bytes) / Double(size))
+            }
+            g.fraction = g.windows > 0 ? min(1, (Double(g.done) + partial) / Double(g.windows)) : 0
+            if members.allSatisfy({ $0.finished != nil }) { g.finished = members.compactMap(\.finished).max() }
+            return g
+        }
+    }
+
+    /// The picture: a line per resource, then a line per operation in flight (five at most).
+    static func lines(_ entries: [Entry], width: Int, now: Date = Date(), final: Bool = false) -> [String] {
+        let groups = Self.groups(entries)
+        let nameWidth = min(28, groups.map(\.name.count).max() ?? 0)
+        var lines = groups.map { format($0, nameWidth: nameWidth, now: now) }
+        if !final {
+            let flying = entries.filter { $0.isInFlight && !$0.isReplaced }
+            lines += flying.prefix(5).map { format($0, now: now) }
+            if flying.count > 5 { lines.append("  … and \(flying.count - 5) more in flight") }
+        }
+        // Cut to the width (less one: a full last column makes some terminals wrap).
+        let room = max(10, width - 1)
+        return lines.map { $0.count > room ? String($0.prefix(room - 1)) + "…" : $0 }
+    }
+
+    static func format(_ g: Group, nameWidth: Int, now: Date) -> String {
+        let filled = Int((g.fraction * 20).rounded(.down))
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: 20 - filled)
+        let elapsed = (g.finished ?? now).timeIntervalSince(g.started)
+        let rate = elapsed > 0 ? Double(g.rows) / elapsed : 0
+        let size = g.announced > g.bytes ? " of \(HumanFormat.bytes(g.announced))" : ""
+        let name = g.name.visiblyEscaped
+        let padded = name.count < nameWidth ? name + String(repeating: " ", count: nameWidth - name.count) : name
+        var text = "\(padded) [\(bar)] \(String(format: "%3d", Int(g.fraction * 100)))%  windows \(g.done)/\(g.windows)"
+        if g.failed > 0 { text += " (\(g.failed) failed)" }
+        text += "  \(g.objects) objects  \(HumanFormat.bytes(g.bytes))\(size)  \(Int(rate)) rows/s"
+        if let eta = g.eta(now: now) {
+            text += "  ETA \(duration(eta))"
+        } else if g.finished != nil {
+            text += "  done in \(duration(elapsed))"
+        }
+        return text
+    }
+
+    static func format(_ e: Entry, now: Date) -> String {
+        let size = e.fileSize.map { " of \(HumanFormat.bytes($0))" } ?? ""
+        return
+            "  \(e.label.visiblyEscaped)  \(e.status.visiblyEscaped)  \(e.objects) objects  \(HumanFormat.bytes(e.bytes))\(size)  \(duration(now.timeIntervalSince(e.started)))"
+    }
+
+    /// `42s`, `3m05s`, `2h07m`.
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(max(0, seconds).rounded())
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return String(format: "%dm%02ds", s / 60, s % 60) }
+        return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60)
+    }
+
+    private func draw(final: Bool = false) {
         drawLock.lock()
         defer { drawLock.unlock() }
-        let lines = snapshot().suffix(12).map(Self.format)
-        var out = ""
+        let lines = Self.lines(snapshot(), width: columns(), final: final)
+        var out = "\r"
         if drawnLines > 0 { out += "\u{1B}[\(drawnLines)A" }
         for line in lines { out += "\u{1B}[2K" + line + "\n" }
+        // Clear what an earlier, longer picture left below.
+        out += "\u{1B}[J"
         drawnLines = lines.count
         FileHandle.standardError.write(Data(out.utf8))
     }
 
-    static func format(_ e: Entry) -> String {
-        let elapsed = (e.finished ?? Date()).timeIntervalSince(e.started)
-        let rate = elapsed > 0 ? Double(e.rows) / elapsed : 0
-        let size = e.fileSize.map { " of \(HumanFormat.bytes($0))" } ?? ""
-        return String(
-            format: "%-44@ %-11@ %9lld objects  %@%@  %9d rows  %7.0f rows/s  %6.1fs", e.label.visiblyEscaped as NSString,
-            e.status.visiblyEscaped as NSString, e.objects,
-            HumanFormat.bytes(e.bytes) as NSString, size as NSString, e.rows, rate, elapsed)
+    /// The heartbeat without a terminal: one log line per resource.
+    private func beat() {
+        let now = Date()
+        for g in Self.groups(snapshot()) where g.finished == nil {
+            let elapsed = now.timeIntervalSince(g.started)
+            logger.info(
+                "progress",
+                metadata: [
+                    "what": "\(g.name)", "windows": "\(g.done)/\(g.windows)", "objects": "\(g.objects)", "bytes": "\(g.bytes)",
+                    "rows": "\(g.rows)", "rows_per_second": "\(elapsed > 0 ? Int(Double(g.rows) / elapsed) : 0)",
+                    "eta": "\(g.eta(now: now).map(Self.duration) ?? "-")",
+                ])
+        }
     }
-
 }

@@ -93,3 +93,30 @@ struct ProgressTerminalTests {
         await h.stop()
     }
 }
+
+/// Without a terminal: a log line per window event, and a heartbeat per resource.
+@Suite("The progress board without a terminal")
+struct ProgressLogTests {
+    @Test("a log line per status change and a heartbeat line per unfinished resource")
+    func eventsAndHeartbeat() async throws {
+        let capture = SecurityLogCapture()
+        let board = ProgressBoard(live: false, logger: capture.logger, heartbeat: 0.5)
+        defer { board.finish() }
+        for id in Int64(1)...3 {
+            board.update(id, label: "shop orders window \(id)") { $0.group = "shop orders" }
+        }
+        board.update(1, label: "") { $0.status = RunStatus.running.rawValue }
+        board.update(1, label: "") { $0.objects = 10 }
+        board.update(2, label: "") { $0.status = RunStatus.loaded.rawValue }
+        // Planned windows are listed silently; each change of status is one line, progress alone none.
+        #expect(capture.text.split(separator: "\n").filter { $0.contains("operation ") }.count == 2, "\(capture.text)")
+        #expect(capture.text.contains("info operation running") && capture.text.contains("what=shop orders window 1"))
+        // The heartbeat has no event to wait on but time: look for it, at most 10 s.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !capture.text.contains("info progress") && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let beat = try #require(capture.text.split(separator: "\n").first { $0.contains("info progress") }, "no heartbeat: \(capture.text)")
+        #expect(beat.contains("what=shop orders") && beat.contains("windows=1/3") && beat.contains("objects=10"), "\(beat)")
+    }
+}

@@ -198,6 +198,22 @@ struct LoaderTests {
         }
     }
 
+    @Test("a load left unfinished on a connection its session has since closed is released without touching it")
+    func unfinishedLoadAfterItsConnectionClosed() throws {
+        let h = try LoaderHarness()
+        let connection = try h.db.connect()
+        var loader: BulkLoader? = try BulkLoader(
+            connection: connection, mapping: h.orders.mapping, queryFile: h.orders.path, shopID: h.shop.id, runID: 0, source: "x")
+        try loader?.begin()
+        // The situation: the load's transaction is open when the session closes its connection
+        // (a database restart, a reconnect), and the last reference to the load goes later.
+        #expect(
+            try h.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'") == 1)
+        connection.close()
+        loader = nil  // before the fix: ROLLBACK on the closed connection, a precondition failure
+        #expect(loader == nil)
+    }
+
     @Test("customers load, with the contacts and customer_accounts views")
     func customersAndViews() throws {
         let h = try LoaderHarness()

@@ -106,8 +106,10 @@ struct BulkJob: Sendable {
         try await session.ledger { try $0.record(id, .init(status: .downloading)) }
         progress.update(id, label: "") { $0.status = "loading" }
         let box = UnsafeSink(sink: sink)
-        try await BlockingPool.shared.run { try box.sink.begin() }
+        // Every failure, the begin's included, aborts the sink here, before the error reaches the
+        // owner of its connection (who may close it): nothing is left for the sink's deinit to do.
         do {
+            try await BlockingPool.shared.run { try box.sink.begin() }
             let marks = DownloadMarks(fileSize: fileSize)
             // Cancellation stops the transfer through libcurl's progress callback, stalled or not.
             let stop = TransferAbort()

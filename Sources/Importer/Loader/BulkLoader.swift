@@ -116,7 +116,12 @@ public final class BulkLoader {
 
     deinit {
         encoder.release()
-        if !done { abort() }
+        // Owners abort a failed load themselves (BulkJob.deliver); this is the last resort, and a
+        // connection that its session already closed took the transaction with it.
+        if !done {
+            if connection.isClosed { inTransaction = false }
+            abort()
+        }
     }
 
     /// Opens the transaction, creates the staging tables and starts the sender thread.

@@ -18,6 +18,10 @@ struct ShopifySimCommand: AsyncParsableCommand {
     @Option(help: "Seed of the generated shop (same seed, same shop).") var seed: UInt64 = 1
     @Option(help: "Shop name (<name>.myshopify.com).") var shopName: String = "sim-shop"
     @Option(help: "Directory for result files (default: a temporary directory).") var dataDir: String?
+    @Option(
+        help:
+            "Serve this many shops behind one pair of listeners (a fleet): NAME0 … NAME<N-1>, seeds SEED … SEED+N-1, each under /shops/NAMEi (its base URL http://127.0.0.1:PORT/shops/NAMEi; control at …/_sim/). Default 1: one shop at /."
+    ) var shops: Int = 1
 
     // listeners
     @Option(help: "Port of the shop listener (0: any free port).") var port: UInt16 = 0
@@ -65,6 +69,8 @@ struct ShopifySimCommand: AsyncParsableCommand {
 
     func validate() throws {
         if customers < 0 || orders < 0 { throw ValidationError("--customers and --orders must be >= 0") }
+        if !(1...10_000).contains(shops) { throw ValidationError("--shops must be 1…10000") }
+        if shops > 1 && dataDir != nil { throw ValidationError("--data-dir is for one shop (each shop of a fleet writes its own files)") }
         _ = try faults()
     }
 
@@ -163,6 +169,10 @@ struct ShopifySimCommand: AsyncParsableCommand {
         config.logRequests = logRequests
         config.schemaPath = schema
 
+        if shops > 1 {
+            try await runFleet(config, scopes: scopeList)
+            return
+        }
         let sim = try await ShopifySimulator.start(config, port: port, filesPort: filesPort)
         if json {
             let summary: [String: Any] = [
@@ -192,6 +202,41 @@ struct ShopifySimCommand: AsyncParsableCommand {
         fflush(nil)
         await waitForTermination()
         await sim.stop()
+    }
+
+    /// `--shops N`: N shops behind one pair of listeners (`SimulatorFleet`), each its own simulator.
+    func runFleet(_ config: SimulatorConfig, scopes scopeList: [String]) async throws {
+        let configs = (0..<shops).map { i in
+            var c = config
+            c.seed = seed &+ UInt64(i)
+            c.shopName = "\(shopName)\(i)"
+            return c
+        }
+        let fleet = try await SimulatorFleet.start(configs, port: port, filesPort: filesPort)
+        if json {
+            let summary: [String: Any] = [
+                "shops": fleet.shops.map { ["name": $0.shopDomain, "baseURL": $0.baseURL, "filesBaseURL": $0.filesBaseURL] },
+                "port": fleet.port, "filesPort": fleet.filesPort, "legacyToken": token, "clientId": clientId, "clientSecret": clientSecret,
+                "scopes": scopeList, "customers": customers, "orders": orders, "seed": seed,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            let first = fleet.shops[0], last = fleet.shops[fleet.shops.count - 1]
+            print(
+                """
+                shopify-sim listening: \(shops) shops (\(customers) customers, \(orders) orders each; seeds \(seed)…\(seed &+ UInt64(shops - 1)))
+                  base URLs:       \(first.baseURL) … \(last.baseURL)
+                  result files:    http://127.0.0.1:\(fleet.filesPort)/shops/NAME/…
+                  shops:           \(first.shopDomain) … \(last.shopDomain)
+                  legacy app:      X-Shopify-Access-Token: \(token)
+                  control:         BASE_URL/_sim/state
+                Press Ctrl-C to stop.
+                """)
+        }
+        fflush(nil)
+        await waitForTermination()
+        await fleet.stop()
     }
 
     func waitForTermination() async {

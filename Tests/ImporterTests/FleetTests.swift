@@ -173,8 +173,10 @@ final class FleetRig: @unchecked Sendable {
 /// The fleet scenario: 3 workers over 30 shops, one SIGKILLed while it holds a shop mid-download,
 /// the database restarted (immediate mode) while imports run, then a round of deltas after changes
 /// at the shops; every shop ends equal to its simulator, no two claims of a shop overlap, nothing
-/// is submitted twice, and the killed worker's shops were finished by the others.
-func runFleetScenario(_ rig: FleetRig, label: String) async throws {
+/// is submitted twice, and the killed worker's shops were finished by the others. With `namespaces`,
+/// also that every worker's database sessions came from its namespace's address and that its
+/// simulator connections went over its veth pair.
+func runFleetScenario(_ rig: FleetRig, label: String, namespaces: WorkerNamespaces? = nil) async throws {
     let started = ContinuousClock.now
     let store = FleetStore(connection: rig.connection)
     for id in rig.shopIDs { try store.setSchedule(shopID: id, delta: .every(seconds: 3600), reconcile: .unchanged) }
@@ -189,6 +191,14 @@ func runFleetScenario(_ rig: FleetRig, label: String) async throws {
     #expect(paused, "\(label): \(killed.stderr)")
     guard paused else { throw TestEnvironmentError(message: "\(label): the failpoint was never reached") }
     let killedPID = killed.process.processIdentifier
+    if let namespaces {
+        // All three workers connected to PostgreSQL from their namespaces' veth addresses.
+        try await rig.waitUntil("the database has sessions from all three namespaces", seconds: 60) {
+            try rig.count(
+                "SELECT count(DISTINCT client_addr) FROM pg_stat_activity WHERE client_addr <<= $1::inet", [namespaces.network])
+                == namespaces.names.count
+        }
+    }
     let held = try rig.connection.query(
         "SELECT shop_id FROM fleet_claims WHERE pid = $1 AND ended_at IS NULL", [Int(killedPID)]
     ).compactMap { $0[0].int64 }
@@ -270,8 +280,17 @@ func runFleetScenario(_ rig: FleetRig, label: String) async throws {
     let imports = try rig.count("SELECT count(*) FROM fleet_claims WHERE outcome = 'ok'")
     let workers = try rig.count("SELECT count(DISTINCT pid) FROM fleet_claims")
     #expect(workers == 3)
+    var networkFigures = ""
+    if let namespaces {
+        let dnat = try namespaces.dnatConnections()
+        let received = namespaces.hostReceivedBytes()
+        #expect(dnat.allSatisfy { $0 > 0 }, "\(label): a namespace made no connection to the simulators over veth: \(dnat)")
+        #expect(received.allSatisfy { $0 > 0 }, "\(label): a veth pair carried nothing: \(received)")
+        networkFigures =
+            ", \(namespaces.names.count) network namespaces (simulator connections over veth per namespace \(dnat), bytes received from each \(received))"
+    }
     print(
-        "fleet (\(label)): shops \(rig.shopIDs.count), workers 3 (1 SIGKILLed holding \(held.count) shops, database restarted once: \(endedByRestart) claims ended by it), imports \(imports) (30 full + 30 delta), claims \(claims), overlaps \(overlaps), duplicate submissions \(duplicates.count), wall time \(wall)"
+        "fleet (\(label)): shops \(rig.shopIDs.count), workers 3 (1 SIGKILLed holding \(held.count) shops, database restarted once: \(endedByRestart) claims ended by it), imports \(imports) (30 full + 30 delta), claims \(claims), overlaps \(overlaps), duplicate submissions \(duplicates.count), wall time \(wall)\(networkFigures)"
     )
 }
 
@@ -282,6 +301,22 @@ struct FleetTests {
         let rig = try await FleetRig(shops: 30, customers: 20, orders: 60)
         do {
             try await runFleetScenario(rig, label: "loopback")
+        } catch {
+            await rig.stop()
+            throw error
+        }
+        await rig.stop()
+    }
+
+    @Test(
+        "the same with each worker in a network namespace of its own: database and simulators over veth (real TCP)",
+        .enabled(if: WorkerNamespaces.available, "needs root for ip netns (CI runs as root)"), .timeLimit(.minutes(8)))
+    func fleetInNetworkNamespaces() async throws {
+        let namespaces = try WorkerNamespaces(count: 3)
+        defer { namespaces.remove() }
+        let rig = try await FleetRig(shops: 30, customers: 20, orders: 60, network: namespaces.fleetNetwork)
+        do {
+            try await runFleetScenario(rig, label: "network namespaces", namespaces: namespaces)
         } catch {
             await rig.stop()
             throw error

@@ -14,9 +14,10 @@
 -- Line items: 1-4 per order (2.5 on average), written in a scrambled order of their orders
 -- (consecutive lines belong to orders ~7,919 apart; an order's lines are ~M lines apart).
 --
--- Secondary indexes are dropped before and rebuilt after (same definitions, from pg_indexes), and the
--- loading session skips the foreign-key triggers (session_replication_role = replica; the rows are
--- consistent by construction). Nothing is ANALYZEd or VACUUMed here.
+-- Each table's secondary indexes are dropped before its rows and rebuilt after them in the same
+-- transaction (same definitions, from pg_indexes), and the loading session skips the foreign-key
+-- triggers (session_replication_role = replica; the rows are consistent by construction). Nothing is
+-- ANALYZEd or VACUUMed here.
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 SET session_replication_role = replica;
@@ -24,18 +25,25 @@ SET maintenance_work_mem = '256MB';
 
 \ir functions.sql
 
--- Drop the secondary indexes of the three tables (rebuilt at the end with the same definitions).
+-- The secondary indexes of the three tables: dropped before a table's rows and rebuilt (same
+-- definitions) after them, in the same transaction, so that autovacuum, which sees the rows only when
+-- they commit, analyses each table with its indexes (and their expression statistics) in place.
 CREATE TEMP TABLE saved_indexes AS
-SELECT i.indexname, i.indexdef FROM pg_indexes i
+SELECT i.tablename, i.indexname, i.indexdef FROM pg_indexes i
 WHERE i.schemaname = current_schema() AND i.tablename IN ('customers', 'orders', 'order_lines')
   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname);
-DO $$ DECLARE r record; BEGIN
-    FOR r IN SELECT indexname FROM saved_indexes LOOP EXECUTE format('DROP INDEX %I', r.indexname); END LOOP;
+CREATE FUNCTION pg_temp.drop_indexes(t text) RETURNS void LANGUAGE plpgsql AS $$ DECLARE r record; BEGIN
+    FOR r IN SELECT indexname FROM saved_indexes WHERE tablename = t LOOP EXECUTE format('DROP INDEX %I', r.indexname); END LOOP;
+END $$;
+CREATE FUNCTION pg_temp.rebuild_indexes(t text) RETURNS void LANGUAGE plpgsql AS $$ DECLARE r record; BEGIN
+    FOR r IN SELECT indexdef FROM saved_indexes WHERE tablename = t LOOP EXECUTE r.indexdef; END LOOP;
 END $$;
 
 SELECT setseed(0.14) \gset
 
 \echo '   customers'
+BEGIN;
+SELECT pg_temp.drop_indexes('customers') \g /dev/null
 INSERT INTO customers (shop_id, id, gid, first_name, last_name, display_name, email, phone, state, verified_email, tax_exempt,
                        locale, note, tags, amount_spent, amount_spent_currency, number_of_orders, default_address,
                        created_at, updated_at)
@@ -59,7 +67,12 @@ FROM (SELECT i, pg_temp.pick(pg_temp.first(), i % 60) AS f, pg_temp.pick(pg_temp
              timestamptz '2016-01-01 00:00:00+00' + make_interval(secs => (i::float8 / :customers) * 315360000) AS ts
       FROM generate_series(1, :customers::bigint) i) c;
 
+SELECT pg_temp.rebuild_indexes('customers') \g /dev/null
+COMMIT;
+
 \echo '   orders'
+BEGIN;
+SELECT pg_temp.drop_indexes('orders') \g /dev/null
 INSERT INTO orders (shop_id, id, gid, name, email, phone, customer_id, created_at, updated_at, processed_at, cancelled_at,
                     cancel_reason, closed_at, financial_status, fulfillment_status, currency_code, tags, test, note,
                     total_price, subtotal_price, total_tax, total_discounts, total_shipping, total_refunded, current_total_price,
@@ -114,7 +127,12 @@ FROM (SELECT k, ts, sub, fin,
                         ELSE 'VOIDED' END AS fin
             FROM generate_series(1, :orders::bigint) k) o0) o;
 
+SELECT pg_temp.rebuild_indexes('orders') \g /dev/null
+COMMIT;
+
 \echo '   order lines'
+BEGIN;
+SELECT pg_temp.drop_indexes('order_lines') \g /dev/null
 -- Line j (0 .. 4M-1) is slot j / M of order 1 + ((j % M) * 7919) % M; an order has 1 + h % 4 slots.
 INSERT INTO order_lines (shop_id, id, gid, order_id, title, name, variant_title, sku, vendor, quantity, current_quantity,
                          unfulfilled_quantity, variant_id, product_id, original_unit_price, discounted_unit_price,
@@ -130,7 +148,5 @@ FROM (SELECT j, k, p, v, q, pg_temp.pick(ARRAY['Merino Sweater','Canvas Tote','T
             FROM (SELECT j, 1 + ((j % :orders) * 7919) % :orders AS k FROM generate_series(0, 4 * :orders::bigint - 1) j) s
             WHERE j / :orders < 1 + pg_temp.h(1 + ((j % :orders) * 7919) % :orders, 40) % 4) l0) l;
 
-\echo '   rebuilding the secondary indexes'
-DO $$ DECLARE r record; BEGIN
-    FOR r IN SELECT indexdef FROM saved_indexes LOOP EXECUTE r.indexdef; END LOOP;
-END $$;
+SELECT pg_temp.rebuild_indexes('order_lines') \g /dev/null
+COMMIT;

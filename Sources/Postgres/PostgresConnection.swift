@@ -19,6 +19,14 @@ public final class PostgresConnection {
     /// Where the connection goes, without the password: for messages.
     public let endpoint: String
     private var transactionDepth = 0
+    /// Whether `query` prepares each statement text once on this connection and then executes it by
+    /// name: for long-lived connections that run the same few statements over and over (the server's
+    /// pool), where parsing and planning them every time cost PostgreSQL more than running them.
+    public var preparesStatements = false
+    /// Statement text → its server-side name (`sb_N`), for `preparesStatements`.
+    private var prepared: [String: String] = [:]
+    /// The most statements one connection keeps prepared; further texts run unnamed.
+    static let maximumPrepared = 256
 
     /// Connects with a `postgresql://` URL or a libpq keyword string (`host=... dbname=...`);
     /// `applicationName` names the session in `pg_stat_activity` from its first moment.
@@ -96,10 +104,39 @@ public final class PostgresConnection {
         for text in texts where text?.utf8.contains(0) == true {
             throw PostgresError(code: .parameter, message: "a parameter contains a NUL byte", statement: name)
         }
+        if preparesStatements && (prepared[sql] != nil || prepared.count < Self.maximumPrepared) {
+            return try queryPrepared(sql, texts, name: name, retry: transactionDepth == 0)
+        }
         let result: OpaquePointer? = withCStrings(texts) { pointers in
             PQexecParams(conn, sql, Int32(texts.count), nil, pointers, nil, nil, 0)
         }
         return try consume(result, name: name)
+    }
+
+    /// `query` through a named prepared statement (prepared on first use, parameter types inferred by
+    /// the server as for an unnamed one). When a migration changed what the statement reads so that its
+    /// result changes shape (SQLSTATE 0A000, "cached plan must not change result type"), it is prepared
+    /// afresh once (outside a transaction, which the error would have aborted).
+    private func queryPrepared(_ sql: String, _ texts: [String?], name: String?, retry: Bool) throws(PostgresError) -> PostgresResult {
+        let statement: String
+        if let known = prepared[sql] {
+            statement = known
+        } else {
+            statement = "sb_\(prepared.count + 1)"
+            _ = try consume(PQprepare(conn, statement, sql, Int32(texts.count), nil), name: name)
+            prepared[sql] = statement
+        }
+        let result: OpaquePointer? = withCStrings(texts) { pointers in
+            PQexecPrepared(conn, statement, Int32(texts.count), pointers, nil, nil, 0)
+        }
+        do {
+            return try consume(result, name: name)
+        } catch {
+            guard retry, error.sqlState == "0A000" else { throw error }
+            _ = try? execute("DEALLOCATE \(statement)", name: "deallocate")
+            prepared[sql] = nil
+            return try queryPrepared(sql, texts, name: name, retry: false)
+        }
     }
 
     /// Runs one or more statements with no parameters (the simple query protocol), e.g. a migration file.

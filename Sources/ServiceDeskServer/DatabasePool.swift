@@ -6,8 +6,9 @@ import Postgres
 /// call runs on the pool's own threads (one per connection, a `BlockingPool`), never on an event
 /// loop or a cooperative thread; requests beyond the connections wait in order for one to be free,
 /// and beyond `maximumWaiting` are refused (`DatabasePoolError.busy`, 503) rather than queued without
-/// bound. Connections open on demand, are named `shopbulk serve` in `pg_stat_activity`, and a broken
-/// one is closed and replaced by the next request.
+/// bound. Connections open on demand, are named `shopbulk serve` in `pg_stat_activity`, prepare their
+/// statements (`PostgresConnection.preparesStatements`), and a broken one is closed and replaced by the
+/// next request.
 public final class DatabasePool: @unchecked Sendable {
     public let url: String
     public let size: Int
@@ -40,7 +41,7 @@ public final class DatabasePool: @unchecked Sendable {
         let lease = try await acquire()
         let result: Result<T, any Error> = await threads.run {
             do {
-                let connection = try lease.connection ?? PostgresConnection(self.url, applicationName: "shopbulk serve")
+                let connection = try lease.connection ?? self.connect()
                 do {
                     let value = try body(connection)
                     self.release(connection)
@@ -56,6 +57,26 @@ public final class DatabasePool: @unchecked Sendable {
         }
         return try result.get()
     }
+
+    /// A new connection of the pool: its statements are prepared once and then run by name (a lookup's
+    /// few statements cost PostgreSQL more to parse and plan than to run), and it never JIT-compiles:
+    /// the server only runs short index lookups, and when the planner overestimates one (statistics not
+    /// yet gathered for an expression index, e.g. right after a bulk load: 25,000 rows expected, 2
+    /// found), JIT spent 25-30 ms compiling a query that then ran in 0.1 ms (scripts/bench-serve).
+    private func connect() throws -> PostgresConnection {
+        let connection = try PostgresConnection(url, applicationName: "shopbulk serve")
+        do {
+            try connection.execute(Self.sessionSettings, name: "session settings")
+        } catch {
+            connection.close()
+            throw error
+        }
+        connection.preparesStatements = true
+        return connection
+    }
+
+    /// What every session of the pool sets first.
+    public static let sessionSettings = "SET jit = off"
 
     /// A slot: an idle connection, or permission to open one (nil).
     private struct Lease: @unchecked Sendable { var connection: PostgresConnection? }

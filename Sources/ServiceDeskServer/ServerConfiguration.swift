@@ -25,7 +25,7 @@ public struct ServerConfiguration: Sendable {
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, databaseURL: String, migrationsDirectory: String, frameAncestors: [String] = [],
-        publicURL: String? = nil, databaseConnections: Int = 4, maximumWaiting: Int = 1024, staleAfterSeconds: Int = 86_400,
+        publicURL: String? = nil, databaseConnections: Int = 8, maximumWaiting: Int = 1024, staleAfterSeconds: Int = 86_400,
         maximumLinkSeconds: Int = 3_600, keyCacheSeconds: Double = 1
     ) {
         self.host = host

@@ -142,13 +142,21 @@ enum JSONOutput {
 
     static func response(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
         do {
-            var headers = HTTPFields()
-            headers[.contentType] = "application/json; charset=utf-8"
-            headers[.cacheControl] = "no-store"
-            return Response(status: status, headers: headers, body: .init(byteBuffer: try encode(value)))
+            return response(status, body: try encode(value))
         } catch {
             return Response(status: .internalServerError)
         }
+    }
+
+    /// A lookup or an order: written by `LookupJSON` (the same document, compact), not by `JSONEncoder`.
+    static func response(_ lookup: ServiceDeskLookup) -> Response { response(.ok, body: LookupJSON.encode(lookup)) }
+    static func response(_ order: LookupOrder) -> Response { response(.ok, body: LookupJSON.encode(order)) }
+
+    static func response(_ status: HTTPResponse.Status, body: ByteBuffer) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
     }
 
     struct ErrorBody: Encodable {
@@ -320,7 +328,7 @@ struct Handlers: Sendable {
             if result.isEmpty {
                 return JSONOutput.error(.notFound, code: "not_found", message: "no customer or order with this e-mail in shop \(shop)")
             }
-            return JSONOutput.response(.ok, result)
+            return JSONOutput.response(result)
         } catch {
             return failure(error)
         }
@@ -353,7 +361,7 @@ struct Handlers: Sendable {
             switch found {
             case .noShop: return JSONOutput.error(.notFound, code: "shop_not_found", message: "no shop named \(shop)")
             case .noOrder: return JSONOutput.error(.notFound, code: "not_found", message: "no order \(reference) in shop \(shop)")
-            case .order(let o): return JSONOutput.response(.ok, o)
+            case .order(let o): return JSONOutput.response(o)
             }
         } catch {
             return failure(error)

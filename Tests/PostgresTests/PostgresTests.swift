@@ -20,6 +20,35 @@ struct PostgresTests {
         #expect(row["sum"].string == "0.3")
     }
 
+    @Test("preparesStatements: each text prepared once and run by name; a view replaced under it is prepared afresh")
+    func preparedStatements() throws {
+        let db = try TestDatabase()
+        let c = try db.connect()
+        c.preparesStatements = true
+        try c.execute("CREATE TABLE p (id bigint PRIMARY KEY, s text); INSERT INTO p VALUES (1, 'one'), (2, 'two')")
+        try c.execute("CREATE VIEW pv AS SELECT id, s FROM p")
+        for (id, s) in [(Int64(1), "one"), (2, "two"), (1, "one")] {
+            #expect(try c.query("SELECT s FROM pv WHERE id = $1", [id], name: "by id").first?["s"].string == s)
+        }
+        // (This query is prepared too: two statements, each once.)
+        let names = try c.query("SELECT statement FROM pg_prepared_statements ORDER BY name", name: "prepared").map {
+            $0["statement"].string
+        }
+        #expect(names == ["SELECT s FROM pv WHERE id = $1", "SELECT statement FROM pg_prepared_statements ORDER BY name"])
+        // A migration replaces the view so that the statement's result changes shape (0A000 on execute).
+        let other = try db.connect()
+        try other.execute("DROP VIEW pv; CREATE VIEW pv AS SELECT id, upper(s) AS s, 1 AS extra FROM p")
+        #expect(try c.query("SELECT * FROM pv WHERE id = $1", [Int64(2)], name: "all").first?["extra"].string == "1")
+        #expect(try c.query("SELECT s FROM pv WHERE id = $1", [Int64(2)], name: "by id").first?["s"].string == "TWO")
+        let shape = try c.query("SELECT * FROM pv WHERE id = $1", [Int64(1)], name: "all")
+        try other.execute("DROP VIEW pv; CREATE VIEW pv AS SELECT id, s FROM p")
+        #expect(shape.first?["s"].string == "ONE")
+        let after = try c.query("SELECT * FROM pv WHERE id = $1", [Int64(1)], name: "all").first
+        #expect(after?["s"].string == "one" && after?["extra"].isNull == true)
+        // An error in a statement still names it, prepared or not.
+        #expect(throws: PostgresError.self) { try c.query("SELECT nope FROM p WHERE id = $1", [Int64(1)], name: "bad") }
+    }
+
     @Test("COPY of 100,000 rows with text that needs escaping round-trips byte for byte")
     func copyManyRows() throws {
         let db = try TestDatabase()

@@ -1,4 +1,5 @@
 import Foundation
+import JSONL
 import Postgres
 
 /// The service-desk context for one e-mail address: who the person is (as a contact or as a
@@ -286,16 +287,17 @@ public struct ServiceDeskQueries {
     /// `Order.fulfillments` as the bulk result carried it (`[{id, status, displayStatus, …, trackingInfo: [{company, number, url}]}]`);
     /// fields a shop's query did not select are nil.
     static func decodeFulfillments(_ json: String?) throws -> [LookupFulfillment] {
-        struct Tracking: Decodable { var company: String?; var number: String?; var url: String? }
-        struct Fulfillment: Decodable {
-            var id: String?; var status: String?; var displayStatus: String?; var createdAt: String?; var inTransitAt: String?
-            var deliveredAt: String?; var estimatedDeliveryAt: String?; var trackingInfo: [Tracking]?
-        }
-        return try decodeList(json, of: Fulfillment.self, column: "orders.fulfillments").map { f in
-            let tracking = (f.trackingInfo ?? []).map { LookupTracking(company: $0.company, number: $0.number, url: $0.url) }
+        let column = "orders.fulfillments"
+        return try decodeList(json, column: column).map { f in
+            let tracking = try list(f["trackingInfo"], column: column, field: "trackingInfo").map { t in
+                LookupTracking(
+                    company: try text(t, "company", column), number: try text(t, "number", column), url: try text(t, "url", column))
+            }
             return LookupFulfillment(
-                id: f.id.flatMap(numericID), status: f.status, displayStatus: f.displayStatus, createdAt: f.createdAt,
-                inTransitAt: f.inTransitAt, deliveredAt: f.deliveredAt, estimatedDeliveryAt: f.estimatedDeliveryAt,
+                id: try text(f, "id", column).flatMap(numericID), status: try text(f, "status", column),
+                displayStatus: try text(f, "displayStatus", column), createdAt: try text(f, "createdAt", column),
+                inTransitAt: try text(f, "inTransitAt", column), deliveredAt: try text(f, "deliveredAt", column),
+                estimatedDeliveryAt: try text(f, "estimatedDeliveryAt", column),
                 trackingCompany: tracking.first?.company, trackingNumber: tracking.first?.number, trackingUrl: tracking.first?.url,
                 tracking: tracking)
         }
@@ -303,24 +305,64 @@ public struct ServiceDeskQueries {
 
     /// `Order.refunds` as the bulk result carried it (`[{id, createdAt, note, totalRefundedSet: {shopMoney: {amount, currencyCode}}}]`).
     static func decodeRefunds(_ json: String?) throws -> [LookupRefund] {
-        struct Money: Decodable { var amount: String?; var currencyCode: String? }
-        struct Bag: Decodable { var shopMoney: Money? }
-        struct Refund: Decodable { var id: String?; var createdAt: String?; var note: String?; var totalRefundedSet: Bag? }
-        return try decodeList(json, of: Refund.self, column: "orders.refunds").map { r in
-            LookupRefund(
-                id: r.id.flatMap(numericID), createdAt: r.createdAt, note: r.note, amount: r.totalRefundedSet?.shopMoney?.amount,
-                currency: r.totalRefundedSet?.shopMoney?.currencyCode)
+        let column = "orders.refunds"
+        return try decodeList(json, column: column).map { r in
+            let money = try object(
+                object(r["totalRefundedSet"], column: column, field: "totalRefundedSet")?["shopMoney"], column: column, field: "shopMoney")
+            return LookupRefund(
+                id: try text(r, "id", column).flatMap(numericID), createdAt: try text(r, "createdAt", column),
+                note: try text(r, "note", column), amount: try money.flatMap { try text($0, "amount", column) },
+                currency: try money.flatMap { try text($0, "currencyCode", column) })
         }
     }
 
-    /// A jsonb array column (NULL: an empty list). A value of another shape is a clear error naming the column.
-    static func decodeList<T: Decodable>(_ json: String?, of: T.Type, column: String) throws -> [T] {
+    /// A jsonb array column of objects (NULL: an empty list), read with the project's own JSON parser
+    /// (Foundation's `JSONDecoder` cost more than the rest of a lookup's decoding). A value of another
+    /// shape is a clear error naming the column.
+    static func decodeList(_ json: String?, column: String) throws -> [JSONValue] {
         guard let json, json != "null" else { return [] }
+        let value: JSONValue
         do {
-            return try JSONDecoder().decode([T].self, from: Data(json.utf8))
+            value = try JSONValue(parsing: json)
         } catch {
             throw LookupError(message: "\(column) does not hold the list Shopify returns: \(error)")
         }
+        return try list(value, column: column, field: nil)
+    }
+
+    /// An array of objects, or nil/null as an empty one.
+    static func list(_ value: JSONValue?, column: String, field: String?) throws -> [JSONValue] {
+        switch value {
+        case nil, .null?: return []
+        case .array(let items)?:
+            for item in items {
+                guard case .object = item else { throw shapeError(column, field, "a list element is not an object") }
+            }
+            return items
+        default: throw shapeError(column, field, "not a list")
+        }
+    }
+
+    /// An object, or nil for nil/null.
+    static func object(_ value: JSONValue?, column: String, field: String) throws -> JSONValue? {
+        switch value {
+        case nil, .null?: return nil
+        case .object?: return value
+        default: throw shapeError(column, field, "not an object")
+        }
+    }
+
+    /// The string member `key` of an object; nil when missing or null.
+    static func text(_ object: JSONValue, _ key: String, _ column: String) throws -> String? {
+        switch object[key] {
+        case nil, .null?: return nil
+        case .string(let s)?: return s
+        default: throw shapeError(column, key, "not a string")
+        }
+    }
+
+    static func shapeError(_ column: String, _ field: String?, _ problem: String) -> LookupError {
+        LookupError(message: "\(column) does not hold the list Shopify returns: \(field.map { "\($0): " } ?? "")\(problem)")
     }
 
     /// The number at the end of a GID (`gid://shopify/Fulfillment/123` → 123).
@@ -329,11 +371,11 @@ public struct ServiceDeskQueries {
     }
 
     static func decodeFields(_ json: String?) -> [String: String?] {
-        guard let json, let data = json.data(using: .utf8),
-            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-        else { return [:] }
+        guard let json, case .object(let members)? = try? JSONValue(parsing: json) else { return [:] }
         var out: [String: String?] = [:]
-        for (k, v) in object { out[k] = v as? String }
+        for member in members {
+            if case .string(let s) = member.value { out[member.key] = .some(s) } else { out[member.key] = .some(nil) }
+        }
         return out
     }
 
@@ -343,8 +385,8 @@ public struct ServiceDeskQueries {
     }
 
     static func decodeTags(_ json: String?) -> [String] {
-        guard let json, let data = json.data(using: .utf8) else { return [] }
-        return ((try? JSONSerialization.jsonObject(with: data)) as? [Any])?.compactMap { $0 as? String } ?? []
+        guard let json, case .array(let items)? = try? JSONValue(parsing: json) else { return [] }
+        return items.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
     }
 }
 

@@ -33,7 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
     var panelKeyFile: String?
 
     @Option(name: .customLong("db-connections"), help: "Database connections for requests (1...64).")
-    var databaseConnections = 4
+    var databaseConnections = 8
 
     @Option(name: .customLong("stale-after"), help: "Seconds after which a shop's last import is stale in GET /v1/shops.")
     var staleAfter = 86_400

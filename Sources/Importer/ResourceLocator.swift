@@ -53,7 +53,7 @@ public enum ResourceLocator {
     }
 
     /// The folder of the running executable, symlinks resolved.
-    static func executableDirectory() -> String {
+    public static func executableDirectory() -> String {
         if let exe = Bundle.main.executableURL?.resolvingSymlinksInPath() { return exe.deletingLastPathComponent().path }
         if let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
             return (link as NSString).deletingLastPathComponent

@@ -19,10 +19,7 @@ final class SimulatorProcess: @unchecked Sendable {
     static func executable() throws -> String {
         let environment = ProcessInfo.processInfo.environment
         if let explicit = environment["SHOPBULK_SIMULATOR"], !explicit.isEmpty { return explicit }
-        var candidates: [String] = []
-        if let me = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            candidates.append((me as NSString).deletingLastPathComponent + "/shopify-sim")
-        }
+        var candidates = [ResourceLocator.executableDirectory() + "/shopify-sim"]
         for dir in (environment["PATH"] ?? "").split(separator: ":") { candidates.append("\(dir)/shopify-sim") }
         if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) { return found }
         throw ShopError(

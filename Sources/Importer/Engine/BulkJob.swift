@@ -39,13 +39,7 @@ struct BulkJob: Sendable {
     func adopt(_ text: String, since: Date?) async throws -> String? {
         let shop = shopID
         let known = try await session.ledger { try $0.knownOperations(shopID: shop) }
-        let operations = try await client.listOperations(status: nil, limit: 50)
-        guard
-            let found = operations.first(where: { op in
-                op.query == text && !known.contains(op.id)
-                    && (since.map { (op.createdAt ?? .distantFuture) >= $0.addingTimeInterval(-120) } ?? true)
-            })
-        else { return nil }
+        guard let found = try await client.operation(withQuery: text, createdSince: since, excluding: known) else { return nil }
         logger.notice("adopting an operation submitted before a crash", metadata: ["operation": "\(found.id)", "run": "\(runID)"])
         let id = runID
         try await session.ledger {

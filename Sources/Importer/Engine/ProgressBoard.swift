@@ -191,16 +191,16 @@ public final class ProgressBoard: @unchecked Sendable {
 
     // MARK: - Drawing
 
-    /// The resources in the order they first appeared.
+    /// The resources in the order they first appeared, each summed over its windows in one pass.
     static func groups(_ entries: [Entry]) -> [Group] {
         var names: [String] = []
         var byName: [String: Group] = [:]
+        /// Per group: the downloaded share of its unfinished windows, and whether all have finished.
+        var partial: [String: Double] = [:]
+        var allFinished: [String: Bool] = [:]
         for e in entries where !e.isReplaced {
-            if byName[e.group] == nil {
-                names.append(e.group)
-                byName[e.group] = Group(name: e.group, started: e.started)
-            }
-            var g = byName[e.group]!
+            var g = byName[e.group] ?? Group(name: e.group, started: e.started)
+            if byName[e.group] == nil { names.append(e.group) }
             g.windows += 1
             if e.isDone { g.done += 1 }
             if let s = e.runStatus, RunStatus.unsuccessful.contains(s) { g.failed += 1 }
@@ -209,17 +209,18 @@ public final class ProgressBoard: @unchecked Sendable {
             g.announced += e.fileSize ?? 0
             g.rows += e.rows
             g.started = min(g.started, e.started)
+            if let finished = e.finished {
+                g.finished = max(g.finished ?? finished, finished)
+            } else {
+                allFinished[e.group] = false
+                if !e.isDone, let size = e.fileSize, size > 0 { partial[e.group, default: 0] += min(1, Double(e.bytes) / Double(size)) }
+            }
             byName[e.group] = g
         }
         return names.map { name in
             var g = byName[name]!
-            let members = entries.filter { $0.group == name && !$0.isReplaced }
-            let partial = members.filter { !$0.isDone && $0.finished == nil }.reduce(0.0) { sum, e in
-                guard let size = e.fileSize, size > 0 else { return sum }
-                return sum + min(1, Double(e.bytes) / Double(size))
-            }
-            g.fraction = g.windows > 0 ? min(1, (Double(g.done) + partial) / Double(g.windows)) : 0
-            if members.allSatisfy({ $0.finished != nil }) { g.finished = members.compactMap(\.finished).max() }
+            g.fraction = g.windows > 0 ? min(1, (Double(g.done) + partial[name, default: 0]) / Double(g.windows)) : 0
+            if allFinished[name] == false { g.finished = nil }
             return g
         }
     }

@@ -187,16 +187,20 @@ extension ShopifyAdminClient {
         return try BulkOperation(json: op)
     }
 
-    /// This app's bulk query operations, newest first, optionally only those with `status`. On 2026-01+
-    /// `bulkOperations(first:query:)` (paged up to `limit`); before, `currentBulkOperation` (at most one).
     /// This app's newest query operation whose text is exactly `query`, created since `since` (less
-    /// two minutes for the clocks' difference), or nil. Before 2026-01 only the current one is seen.
-    public func operation(withQuery query: String, createdSince since: Date) async throws -> BulkOperation? {
+    /// two minutes for the clocks' difference) and not among `excluding`, or nil: the one a lost answer
+    /// or a crash left unrecorded. Before 2026-01 only the current one is seen.
+    public func operation(withQuery query: String, createdSince since: Date?, excluding: Set<String> = []) async throws
+        -> BulkOperation?
+    {
         try await listOperations(status: nil, limit: 50).first { op in
-            op.query == query && (op.createdAt ?? .distantFuture) >= since.addingTimeInterval(-120)
+            op.query == query && !excluding.contains(op.id)
+                && (since.map { (op.createdAt ?? .distantFuture) >= $0.addingTimeInterval(-120) } ?? true)
         }
     }
 
+    /// This app's bulk query operations, newest first, optionally only those with `status`. On 2026-01+
+    /// `bulkOperations(first:query:)` (paged up to `limit`); before, `currentBulkOperation` (at most one).
     public func listOperations(status: BulkOperation.Status? = nil, limit: Int = 250) async throws -> [BulkOperation] {
         guard endpoint.apiVersion.hasBulkOperationQueries else {
             let data = try await strictGraphQL(

@@ -216,7 +216,8 @@ struct ShopifySimCommand: AsyncParsableCommand {
         if json {
             let summary: [String: Any] = [
                 "shops": fleet.shops.map { ["name": $0.shopDomain, "baseURL": $0.baseURL, "filesBaseURL": $0.filesBaseURL] },
-                "port": fleet.port, "filesPort": fleet.filesPort, "legacyToken": token, "clientId": clientId, "clientSecret": clientSecret,
+                "port": fleet.port, "filesPort": fleet.filesPort, "legacyToken": legacyToken, "clientId": clientId,
+                "clientSecret": clientSecret,
                 "scopes": scopeList, "customers": customers, "orders": orders, "seed": seed,
             ]
             let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys, .withoutEscapingSlashes])
@@ -229,7 +230,7 @@ struct ShopifySimCommand: AsyncParsableCommand {
                   base URLs:       \(first.baseURL) … \(last.baseURL)
                   result files:    http://127.0.0.1:\(fleet.filesPort)/shops/NAME/…
                   shops:           \(first.shopDomain) … \(last.shopDomain)
-                  legacy app:      X-Shopify-Access-Token: \(token)
+                  legacy app:      X-Shopify-Access-Token: \(legacyToken)
                   control:         BASE_URL/_sim/state
                 Press Ctrl-C to stop.
                 """)

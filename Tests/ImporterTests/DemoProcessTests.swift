@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import ShopifyAdmin
 import TestSupport
 import Testing
 
@@ -41,5 +43,45 @@ struct DemoProcessTests {
         let gone = kill(sim, 0) != 0
         #expect(gone, "shopify-sim \(sim) still runs 20 s after the demo was killed")
         if !gone { kill(sim, SIGKILL) }
+    }
+
+    @Test("shopify-sim --shops 2 --json announces the token from SHOPIFY_SIM_TOKEN, and both shops accept it")
+    func fleetAnnouncesItsToken() async throws {
+        let token = "shpat_test_\(UInt64.random(in: 0...UInt64.max))"
+        let process = Process()
+        process.executableURL = URL(
+            fileURLWithPath: (TestEnvironment.shopbulkBinary as NSString).deletingLastPathComponent + "/shopify-sim")
+        process.arguments = ["--shops", "2", "--json", "--stop-on-stdin-eof", "--customers", "3", "--orders", "3"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["SHOPIFY_SIM_TOKEN"] = token
+        process.environment = environment
+        let stdin = Pipe(), stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        try process.run()
+        defer {
+            try? stdin.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
+        var line = Data()
+        while let byte = try stdout.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte.first != 10 { line.append(byte) }
+        struct Summary: Decodable {
+            struct Shop: Decodable {
+                var name: String
+                var baseURL: String
+            }
+            var legacyToken: String
+            var shops: [Shop]
+        }
+        let summary = try JSONDecoder().decode(Summary.self, from: line)
+        #expect(summary.legacyToken == token)
+        #expect(summary.shops.count == 2)
+        for shop in summary.shops {
+            let client = ShopifyAdminClient(
+                endpoint: try ShopEndpoint(store: String(shop.name.prefix { $0 != "." }), apiBase: shop.baseURL),
+                credentials: .accessToken(Secret(summary.legacyToken)), logger: Logger(label: "test"))
+            let scopes = try await client.checkScopes()
+            #expect(scopes.has("read_orders"), "\(shop.name)")
+        }
     }
 }

@@ -25,6 +25,9 @@ public final class PostgresConnection {
     public var preparesStatements = false
     /// Statement text → its server-side name (`sb_N`), for `preparesStatements`.
     private var prepared: [String: String] = [:]
+    /// The number of the last statement name given out: names are never reused, also after one was
+    /// deallocated and its text prepared afresh.
+    private var lastStatementNumber = 0
     /// The most statements one connection keeps prepared; further texts run unnamed.
     static let maximumPrepared = 256
 
@@ -122,7 +125,8 @@ public final class PostgresConnection {
         if let known = prepared[sql] {
             statement = known
         } else {
-            statement = "sb_\(prepared.count + 1)"
+            lastStatementNumber += 1
+            statement = "sb_\(lastStatementNumber)"
             _ = try consume(PQprepare(conn, statement, sql, Int32(texts.count), nil), name: name)
             prepared[sql] = statement
         }

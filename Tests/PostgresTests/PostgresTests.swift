@@ -49,6 +49,23 @@ struct PostgresTests {
         #expect(throws: PostgresError.self) { try c.query("SELECT nope FROM p WHERE id = $1", [Int64(1)], name: "bad") }
     }
 
+    @Test("preparesStatements: a statement prepared afresh that is not the newest gets a name of its own")
+    func preparedAfreshKeepsNamesApart() throws {
+        let db = try TestDatabase()
+        let c = try db.connect()
+        c.preparesStatements = true
+        try c.execute(
+            "CREATE TABLE q (id bigint PRIMARY KEY, s text); INSERT INTO q VALUES (1, 'one'); CREATE VIEW qv AS SELECT id, s FROM q")
+        #expect(try c.query("SELECT * FROM qv WHERE id = $1", [Int64(1)], name: "all").first?["s"].string == "one")
+        #expect(try c.query("SELECT id FROM qv WHERE id = $1", [Int64(1)], name: "id").first?["id"].string == "1")
+        // The first (not the newest) statement's result changes shape: it is prepared afresh.
+        try db.connect().execute("DROP VIEW qv; CREATE VIEW qv AS SELECT id, s, 2 AS extra FROM q")
+        #expect(try c.query("SELECT * FROM qv WHERE id = $1", [Int64(1)], name: "all").first?["extra"].string == "2")
+        #expect(try c.query("SELECT id FROM qv WHERE id = $1", [Int64(1)], name: "id").first?["id"].string == "1")
+        let names = try c.query("SELECT name FROM pg_prepared_statements ORDER BY name", name: "names").map { $0["name"].string ?? "" }
+        #expect(Set(names).count == names.count && names.count == 3, "\(names)")
+    }
+
     @Test("COPY of 100,000 rows with text that needs escaping round-trips byte for byte")
     func copyManyRows() throws {
         let db = try TestDatabase()

@@ -125,6 +125,24 @@ let costSevenQuery = "{ customers(first: 5) { edges { node { id } } } }"
         }
     }
 
+    @Test("an earlier failed operation with the same query is not taken for the one a lost answer created")
+    func earlierFailedOperationIsNotTaken() async throws {
+        try await withSimulator(configure: { c in
+            c.faults = SimulatorFaults(operations: [OperationFault(operation: 1, kind: .internalServerError, afterObjects: 1)])
+        }) { h in
+            let client = try h.client()
+            let first = try await client.submitBulkQuery(query: ordersQuery, queryName: "q")
+            await #expect(throws: ShopifyError.self) { _ = try await client.waitForCompletion(id: first.id) }
+            #expect(h.sim.operations.first?.status == "FAILED")
+            // The next submission of the same text is refused before it runs: nothing new was created.
+            h.sim.addFaults(SimulatorFaults(http: [HTTPFault(status: 503, count: 1, matching: "bulkOperationRunQuery")]))
+            let second = try await client.submitBulkQuery(query: ordersQuery, queryName: "q")
+            #expect(second.id != first.id)
+            #expect(h.sim.operations.count == 2)
+            #expect(!h.logs.contains(.notice, "the submission's answer was lost"))
+        }
+    }
+
     @Test("a submission refused with a 5xx before it ran is submitted again, once")
     func refusedSubmissionIsRepeatedOnce() async throws {
         try await withSimulator(configure: { c in

@@ -27,24 +27,23 @@ extension ShopifyAdminClient {
         var state = BulkSubmitState(policy: configuration.slotWait, queryName: queryName, store: endpoint.store)
         var unknown = RetryState(policy: configuration.retry)
         let since = Date()
-        let started = ContinuousClock.now
+        var firstUnknown: ContinuousClock.Instant?
         while true {
             let outcome: BulkSubmitOutcome
             do {
                 outcome = try await trySubmitBulkQuery(query: query, groupObjects: groupObjects, queryName: queryName)
             } catch let error as ShopifyError where error.code == .outcomeUnknown {
-                if let created = try await operation(withQuery: query, createdSince: since) {
-                    logger.notice(
-                        "the submission's answer was lost but Shopify created the operation; using it",
-                        metadata: ["operation": "\(created.id)", "query_name": "\(queryName ?? "-")"])
-                    return created
-                }
+                if let created = try await createdBy(query, since: since, queryName: queryName) { return created }
+                let started = firstUnknown ?? .now
+                firstUnknown = started
                 switch unknown.next(after: .connection, elapsed: ContinuousClock.now - started) {
                 case .retry(let wait):
                     logger.warning(
                         "submission failed and Shopify has no such operation; submitting again",
                         metadata: ["error": "\(error.message)", "query_name": "\(queryName ?? "-")"])
                     try await Task.sleep(for: wait)
+                    // Shopify may have been creating it meanwhile: look again right before submitting.
+                    if let created = try await createdBy(query, since: since, queryName: queryName) { return created }
                     continue
                 case .giveUp(let reason):
                     var failed = error
@@ -72,6 +71,18 @@ extension ShopifyAdminClient {
                 }
             }
         }
+    }
+
+    /// The live operation a submission of `query` whose answer was lost created, if any (a failed,
+    /// canceled or expired one with the same text is an earlier attempt's, not this one's).
+    private func createdBy(_ query: String, since: Date, queryName: String?) async throws -> BulkOperation? {
+        guard let created = try await operation(withQuery: query, createdSince: since),
+            ![BulkOperation.Status.failed, .canceling, .canceled, .expired].contains(created.status)
+        else { return nil }
+        logger.notice(
+            "the submission's answer was lost but Shopify created the operation; using it",
+            metadata: ["operation": "\(created.id)", "query_name": "\(queryName ?? "-")"])
+        return created
     }
 
     /// One `bulkOperationRunQuery` call, without waiting for slots: for schedulers that decide themselves.

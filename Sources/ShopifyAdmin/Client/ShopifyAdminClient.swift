@@ -193,6 +193,8 @@ public struct ShopifyAdminClient: Sendable {
                 switch response.status {
                 case 200:
                     guard let decoded else {
+                        // A cut or garbled answer to a mutation: it may have been carried out.
+                        if !repeatable { throw outcomeUnknown("the answer (\(response.body.count) bytes) is not valid JSON", status: 200) }
                         throw ShopifyError(
                             code: .badResponse, message: "the GraphQL response (\(response.body.count) bytes) is not valid JSON",
                             store: endpoint.store, status: 200)

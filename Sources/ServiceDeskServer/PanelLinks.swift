@@ -85,7 +85,11 @@ public struct PanelLinkSigner: Sendable {
 
     /// Checks a link's token (the MAC is compared in constant time) and its expiry.
     public func verify(shop: String, email: String, expires: Int64, token: String, now: Date = Date()) -> Refusal? {
-        guard let presented = Base64URL.decode(Substring(token)), presented.count == 32 else { return .malformed }
+        // Only the canonical spelling: a last character that differs in its unused low bits decodes
+        // to the same bytes, and a link must have one spelling only.
+        guard let presented = Base64URL.decode(Substring(token)), presented.count == 32, Base64URL.encode(presented) == token else {
+            return .malformed
+        }
         let ok = HMAC<SHA256>.isValidAuthenticationCode(
             presented, authenticating: Self.message(shop: shop, email: email, expires: expires), using: key)
         guard ok else { return .badSignature }

@@ -159,21 +159,27 @@ public struct ServiceDeskQueries {
                        AND NOT EXISTS (SELECT 1 FROM customers c
                                        WHERE c.shop_id = o.shop_id AND c.id = o.customer_id AND c.deleted_at IS NULL)))
             """
-        let count =
-            try connection.query("SELECT count(*) AS n \(matched)", [shop.id, email, ids], name: "count lookup orders").first?["n"].int ?? 0
+        var count = 0
         var orders: [LookupOrder] = []
-        if count > 0 && orderLimit > 0 {
-            orders = try connection.query(
+        if orderLimit > 0 {
+            // The orders and how many match in one statement: the window count is taken over every
+            // matched row before the LIMIT, and no row means none matched.
+            let rows = try connection.query(
                 """
                 SELECT o.id, o.gid, o.name, o.email, o.customer_id,
                        CASE WHEN o.customer_id = ANY($3::bigint[]) THEN 'customer'
                             WHEN o.customer_id IS NULL THEN 'guest' ELSE 'email' END AS matched_by,
-                       \(Self.orderColumns)
+                       \(Self.orderColumns), count(*) OVER () AS matched_count
                 \(matched)
                 ORDER BY o.created_at DESC NULLS LAST, o.id DESC
                 LIMIT $4
-                """, [shop.id, email, ids, orderLimit], name: "lookup orders"
-            ).map(Self.decodeOrder)
+                """, [shop.id, email, ids, orderLimit], name: "lookup orders")
+            count = try rows.first?["matched_count"].decode(Int.self) ?? 0
+            orders = try rows.map(Self.decodeOrder)
+        } else {
+            count =
+                try connection.query("SELECT count(*) AS n \(matched)", [shop.id, email, ids], name: "count lookup orders").first?["n"].int
+                ?? 0
         }
         if !orders.isEmpty {
             let lines = try lineItems(shop: shop, orderIDs: orders.map(\.id))
@@ -242,35 +248,40 @@ public struct ServiceDeskQueries {
                    nullif(trim(concat_ws(' ', address->>'zip', address->>'city')), ''), nullif(address->>'province', ''),
                    nullif(coalesce(address->>'country', address->>'countryCodeV2'), '')), '')
             """
-        // The indexed customers.email unless the shop maps the e-mail to another source.
-        let mapped =
-            try connection.query(
-                "SELECT 1 FROM contact_field_map WHERE shop_id = $1 AND field = 'email'", [shop.id], name: "contact e-mail source"
-            ).count > 0
-        let emailColumn = mapped ? "email" : "customer_email"
+        // The indexed customers.email unless the shop maps the e-mail to another source: both branches
+        // in one statement, each behind a one-time filter on the mapping, so only one of them runs.
+        let mapped = "EXISTS (SELECT 1 FROM contact_field_map WHERE shop_id = $1 AND field = 'email')"
         let sql: String
         switch shop.customersAs {
         case .contact:
-            sql = """
+            let columns = """
                 SELECT contact_id AS id, gid, full_name AS name, email, phone, state, note, number_of_orders,
                        amount_spent::text AS amount_spent, amount_spent_currency, \(address) AS address,
                        coalesce(to_json(tags), '[]')::text AS tags,
                        \(Self.iso("created_at")) AS created_at, \(Self.iso("updated_at")) AS updated_at,
-                       company, custom_fields::text AS custom_fields
+                       company, custom_fields::text AS custom_fields, updated_at AS sort_updated
                 FROM contacts
-                WHERE shop_id = $1 AND lower(\(emailColumn)) = lower($2)
-                ORDER BY updated_at DESC NULLS LAST, contact_id
+                """
+            sql = """
+                \(columns) WHERE shop_id = $1 AND lower(customer_email) = lower($2) AND NOT \(mapped)
+                UNION ALL
+                \(columns) WHERE shop_id = $1 AND lower(email) = lower($2) AND \(mapped)
+                ORDER BY sort_updated DESC NULLS LAST, id
                 """
         case .customer:
-            sql = """
+            let columns = """
                 SELECT account_id AS id, gid, account_name AS name, main_email AS email, main_phone AS phone, NULL::text AS state, note,
                        number_of_orders, amount_spent::text AS amount_spent, amount_spent_currency, \(address) AS address,
                        coalesce(to_json(tags), '[]')::text AS tags,
                        \(Self.iso("created_at")) AS created_at, \(Self.iso("updated_at")) AS updated_at,
-                       company, custom_fields::text AS custom_fields
+                       company, custom_fields::text AS custom_fields, updated_at AS sort_updated
                 FROM customer_accounts
-                WHERE shop_id = $1 AND lower(\(emailColumn == "email" ? "main_email" : emailColumn)) = lower($2)
-                ORDER BY updated_at DESC NULLS LAST, account_id
+                """
+            sql = """
+                \(columns) WHERE shop_id = $1 AND lower(customer_email) = lower($2) AND NOT \(mapped)
+                UNION ALL
+                \(columns) WHERE shop_id = $1 AND lower(main_email) = lower($2) AND \(mapped)
+                ORDER BY sort_updated DESC NULLS LAST, id
                 """
         }
         return try connection.query(sql, [shop.id, email], name: "lookup customers").map { row in

@@ -48,6 +48,9 @@ let package = Package(
                 "Postgres", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "TrustedFiles"),
+        .target(
+            name: "EmbeddedPostgres", dependencies: ["Postgres", "TrustedFiles", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "ShopifyAdmin",
             dependencies: ["HTTP", .product(name: "Logging", package: "swift-log")]
@@ -55,7 +58,7 @@ let package = Package(
         .target(
             name: "Importer",
             dependencies: [
-                "Blocking", "HTTP", "Postgres", "JSONL", "ShopifyAdmin", "Migrations",
+                "Blocking", "HTTP", "Postgres", "JSONL", "ShopifyAdmin", "Migrations", "TrustedFiles",
                 .product(name: "GraphQL", package: "GraphQL"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -89,7 +92,8 @@ let package = Package(
         .executableTarget(
             name: "shopbulk",
             dependencies: [
-                "Importer", "HTTP", "ShopifyAdmin", "ServiceDeskServer", "Postgres", "Migrations", "JSONL",
+                "Importer", "EmbeddedPostgres", "TrustedFiles", "HTTP", "ShopifyAdmin", "ServiceDeskServer", "Postgres", "Migrations",
+                "JSONL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -123,7 +127,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ImporterTests",
-            dependencies: ["Importer", "ShopifyAdmin", "ShopifySimulator", "Postgres", "Migrations", "Blocking", "TestSupport"]
+            dependencies: [
+                "Importer", "EmbeddedPostgres", "TrustedFiles", "ShopifyAdmin", "ShopifySimulator", "Postgres", "Migrations", "Blocking",
+                "TestSupport",
+            ]
         ),
         .testTarget(
             name: "ServiceDeskServerTests",

@@ -1,8 +1,10 @@
 import ArgumentParser
+import EmbeddedPostgres
 import Foundation
 import Importer
 import Logging
 import ShopifyAdmin
+import TrustedFiles
 
 /// Where the database and the run-time folders are.
 struct DatabaseOptions: ParsableArguments {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Importer
+import TrustedFiles
 
 /// The bundled Shopify simulator (`shopify-sim`) as a child process of `shopbulk demo`, so that the
 /// tool people deploy carries no web server of its own. It listens on 127.0.0.1 on ports of its

@@ -3,7 +3,9 @@ import Logging
 import Postgres
 import TestSupport
 import Testing
+import TrustedFiles
 
+@testable import EmbeddedPostgres
 @testable import Importer
 
 #if canImport(Glibc)

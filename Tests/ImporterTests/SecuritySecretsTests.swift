@@ -4,6 +4,7 @@ import Postgres
 import ShopifyAdmin
 import TestSupport
 import Testing
+import TrustedFiles
 
 #if canImport(Glibc)
     import Glibc

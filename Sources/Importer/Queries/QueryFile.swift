@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TrustedFiles
 
 /// A `.graphql` file of `queries/`: the bulk query and, in its `#!` header, the mapping of its lines
 /// to tables.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EmbeddedPostgres
 import Importer
 
 /// `shopbulk db start|stop|status|url`: manage the embedded local PostgreSQL cluster.

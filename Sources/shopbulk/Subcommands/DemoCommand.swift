@@ -1,10 +1,12 @@
 import ArgumentParser
+import EmbeddedPostgres
 import Foundation
 import Importer
 import Logging
 import Migrations
 import Postgres
 import ShopifyAdmin
+import TrustedFiles
 
 /// `shopbulk demo`: the whole tool against the bundled simulator and the embedded database.
 struct DemoCommand: AsyncParsableCommand {

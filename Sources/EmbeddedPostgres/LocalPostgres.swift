@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Postgres
+import TrustedFiles
 
 /// The embedded default database: a private PostgreSQL cluster that shopbulk creates on first use,
 /// starts when needed and reuses, listening on a Unix socket only (no TCP port).

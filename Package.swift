@@ -49,6 +49,8 @@ let package = Package(
             ]
         ),
         .target(name: "TrustedFiles"),
+        .target(name: "Failpoints"),
+        .target(name: "Loader", dependencies: ["JSONL", "Postgres", "Failpoints", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "EmbeddedPostgres", dependencies: ["Postgres", "TrustedFiles", .product(name: "Logging", package: "swift-log")]),
         .target(
@@ -58,7 +60,7 @@ let package = Package(
         .target(
             name: "Importer",
             dependencies: [
-                "Blocking", "HTTP", "Postgres", "JSONL", "ShopifyAdmin", "Migrations", "TrustedFiles",
+                "Blocking", "HTTP", "Postgres", "JSONL", "ShopifyAdmin", "Migrations", "TrustedFiles", "Loader", "Failpoints",
                 .product(name: "GraphQL", package: "GraphQL"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -92,7 +94,8 @@ let package = Package(
         .executableTarget(
             name: "shopbulk",
             dependencies: [
-                "Importer", "EmbeddedPostgres", "TrustedFiles", "HTTP", "ShopifyAdmin", "ServiceDeskServer", "Postgres", "Migrations",
+                "Importer", "EmbeddedPostgres", "TrustedFiles", "Loader", "HTTP", "ShopifyAdmin", "ServiceDeskServer", "Postgres",
+                "Migrations",
                 "JSONL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -128,7 +131,8 @@ let package = Package(
         .testTarget(
             name: "ImporterTests",
             dependencies: [
-                "Importer", "EmbeddedPostgres", "TrustedFiles", "ShopifyAdmin", "ShopifySimulator", "Postgres", "Migrations", "Blocking",
+                "Importer", "EmbeddedPostgres", "TrustedFiles", "Loader", "Failpoints", "ShopifyAdmin", "ShopifySimulator", "Postgres",
+                "Migrations", "Blocking",
                 "TestSupport",
             ]
         ),

@@ -1,3 +1,4 @@
+import Failpoints
 import Foundation
 import Importer
 import Postgres

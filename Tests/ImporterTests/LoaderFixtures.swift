@@ -1,5 +1,6 @@
 import Foundation
 import Importer
+import Loader
 import Migrations
 import Postgres
 import TestSupport

@@ -1,5 +1,6 @@
 import Foundation
 import Importer
+import Loader
 import Postgres
 import TestSupport
 import Testing

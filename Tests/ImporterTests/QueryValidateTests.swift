@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Importer
+@testable import Loader
 
 /// A query file from text (no mapping unless the text has `#!` lines).
 func queryFile(_ text: String, name: String = "test") throws -> QueryFile {

@@ -5,6 +5,7 @@ import TestSupport
 import Testing
 
 @testable import Importer
+@testable import Loader
 
 /// The window lifecycle and the failure policy, state by state, without I/O.
 @Suite("Run lifecycle: a pure state machine")

@@ -1,4 +1,5 @@
 import Blocking
+import Failpoints
 import Foundation
 import HTTP
 import Logging

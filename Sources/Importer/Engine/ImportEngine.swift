@@ -1,5 +1,7 @@
+import Failpoints
 import Foundation
 import HTTP
+import Loader
 import Logging
 import Postgres
 import ShopifyAdmin

@@ -1,4 +1,5 @@
 import Foundation
+import Loader
 
 /// Plans a full import: the parent run (the shop's history up to the snapshot) and its windows. Pure.
 enum FullImportPlanner {

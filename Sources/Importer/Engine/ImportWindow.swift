@@ -25,29 +25,3 @@ public enum WindowPlanner {
         return (QueryWindow(field: window.field, start: start, end: middle), QueryWindow(field: window.field, start: middle, end: end))
     }
 }
-
-/// ISO-8601 text for timestamps in the ledger and in search filters (UTC, whole seconds).
-enum Timestamp {
-    static func text(_ date: Date) -> String {
-        var t = time_t(floor(date.timeIntervalSince1970))
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
-    }
-
-    /// Parses what PostgreSQL prints for timestamptz in the ledger queries (we ask for epoch seconds).
-    static func fromEpoch(_ text: String?) -> Date? {
-        text.flatMap(Double.init).map { Date(timeIntervalSince1970: $0) }
-    }
-
-    /// Parses Shopify's ISO 8601 date-times, with or without fractional seconds.
-    static func parseISO(_ text: String) -> Date? {
-        let plain = ISO8601DateFormatter()
-        if let date = plain.date(from: text) { return date }
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return fractional.date(from: text)
-    }
-}

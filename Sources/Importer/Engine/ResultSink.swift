@@ -1,4 +1,5 @@
 import Foundation
+import Loader
 import Postgres
 
 /// Where a bulk result streams: a staged load into PostgreSQL (begin a transaction, COPY while the
@@ -26,7 +27,6 @@ struct SinkResult: Sendable {
 }
 
 extension BulkLoader: ResultSink {
-    func cancelRunning() { connection.requestCancel() }
 
     func commit() throws -> SinkResult {
         let summary = try finish()

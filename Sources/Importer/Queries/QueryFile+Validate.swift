@@ -1,4 +1,5 @@
 import Foundation
+import Loader
 
 extension QueryFile {
     /// Validates the query against the bulk rules with the real GraphQL parser, checks its `{{…}}`

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Loader
 import TrustedFiles
 
 /// A `.graphql` file of `queries/`: the bulk query and, in its `#!` header, the mapping of its lines
@@ -20,7 +21,8 @@ public struct QueryFile: Sendable {
         self.name = name
         self.path = path
         self.text = text
-        self.mapping = try Mapping.parse(text, file: path)
+        do { self.mapping = try Mapping.parse(text, file: path) } catch { throw QueryFileError(error) }
+        for i in mapping.sections.indices { mapping.sections[i].memberTypes = AdminSchema.interfaces[mapping.sections[i].type] ?? [] }
         self.hash = SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Loader
 import Logging
 import Postgres
 
@@ -56,7 +57,9 @@ public struct ShopQueryFiles {
                 file: file.path,
                 message: "a \(resource) query must start from the \(resource) connection; this one starts from \(prepared.rootField)")
         }
-        _ = try LoadPlan(mapping: file.mapping, file: file.path, on: connection)
+        do { _ = try LoadPlan(mapping: file.mapping, file: file.path, on: connection) } catch let error as MappingError {
+            throw QueryFileError(error)
+        }
         try connection.query(
             """
             INSERT INTO shop_query_files (shop_id, resource, path, sha256) VALUES ($1, $2, $3, $4)

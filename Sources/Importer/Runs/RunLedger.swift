@@ -1,4 +1,6 @@
+import Failpoints
 import Foundation
+import Loader
 import Postgres
 
 /// Reads and writes `sync_runs` and `sync_state`, the durable record of every bulk operation and

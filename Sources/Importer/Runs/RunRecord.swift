@@ -1,4 +1,5 @@
 import Foundation
+import Loader
 import Postgres
 
 /// A `sync_runs` row as the engine needs it.

@@ -1,3 +1,4 @@
+import Loader
 import Postgres
 
 /// A shop's choice of which customer fields make a contact's name, e-mail, phone, company and

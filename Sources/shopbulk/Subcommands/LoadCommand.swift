@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Importer
+import Loader
 
 /// `shopbulk load FILE --shop NAME --query orders|customers|PATH`: load a bulk result already on disk.
 struct LoadCommand: AsyncParsableCommand {

@@ -17,11 +17,6 @@ enum IdlessChildren {
         return !schema.has("id") && schema.has("position") && schema.has(parentColumn)
     }
 
-    /// Concrete types that may appear as `__typename` of a section typed by an interface
-    /// (`DiscountApplication` → `DiscountCodeApplication`, …).
-    static func aliases(of type: String) -> [String] {
-        AdminSchema.interfaces[type] ?? []
-    }
 }
 
 extension RowEncoder {
@@ -37,7 +32,7 @@ extension RowEncoder {
         let typename = line[plan.typenameSlot]
         guard typename.kind == .string else { return .other }
         let type = String(decoding: typename.bytes, as: UTF8.self)
-        for section in plan.sections where section.type == type || IdlessChildren.aliases(of: section.type).contains(type) {
+        for section in plan.sections where section.type == type || section.memberTypes.contains(type) {
             if section.positional { return .section(section.index) }
             throw RowRejection(
                 reason:

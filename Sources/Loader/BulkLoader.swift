@@ -1,3 +1,4 @@
+import Failpoints
 import Foundation
 import JSONL
 import Logging
@@ -72,6 +73,8 @@ public final class PlanRecorder: @unchecked Sendable {
 /// the transaction is rolled back).
 public final class BulkLoader {
     let connection: PostgresConnection
+    /// Asks the server to cancel the statement running on the loader's connection (from any thread).
+    public func cancelRunning() { connection.requestCancel() }
     let plan: LoadPlan
     let shopID: Int64
     let runID: Int64

@@ -38,15 +38,15 @@ enum ColumnKind: String, Sendable, Equatable {
 }
 
 /// The columns of a table as the database has them.
-struct TableSchema: Sendable {
-    var table: String
+public struct TableSchema: Sendable {
+    public var table: String
     /// Column name → SQL type as `format_type` prints it.
-    var columns: [String: String]
-    var order: [String]
+    public var columns: [String: String]
+    public var order: [String]
 
-    func has(_ column: String) -> Bool { columns[column] != nil }
+    public func has(_ column: String) -> Bool { columns[column] != nil }
 
-    static func read(_ table: String, on connection: PostgresConnection) throws -> TableSchema? {
+    public static func read(_ table: String, on connection: PostgresConnection) throws -> TableSchema? {
         let result = try connection.query(
             """
             SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type

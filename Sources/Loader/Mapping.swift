@@ -31,6 +31,9 @@ public struct Mapping: Sendable, Equatable {
         public var parentColumn: String?
         public var columns: [Column]
         public var line: Int
+        /// For a section typed by an interface (`DiscountApplication`): the concrete types that may
+        /// appear as its lines' `__typename`. The query side fills it from the schema it knows.
+        public var memberTypes: [String] = []
     }
 
     public var sections: [Section]
@@ -38,7 +41,7 @@ public struct Mapping: Sendable, Equatable {
     public func section(for type: String) -> Section? { sections.first { $0.type == type } }
 
     /// Parses the `#!` block of a query file. Errors name the file and line.
-    public static func parse(_ text: String, file: String) throws(QueryFileError) -> Mapping {
+    public static func parse(_ text: String, file: String) throws(MappingError) -> Mapping {
         var sections: [Section] = []
         var lineNumber = 0
         for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -49,7 +52,7 @@ public struct Mapping: Sendable, Equatable {
             let content = body.trimmingCharacters(in: .whitespaces)
             if content.isEmpty { continue }
             guard content.contains("->") else {
-                throw QueryFileError(
+                throw MappingError(
                     file: file, line: lineNumber,
                     message:
                         "cannot read mapping line '\(content)': expected 'Type -> table' or an indented 'path -> column' (use '#' for comments)"
@@ -59,47 +62,47 @@ public struct Mapping: Sendable, Equatable {
             let indented = body.prefix(while: { $0 == " " || $0 == "\t" }).count > 1
             let parts = content.components(separatedBy: "->")
             guard parts.count == 2 else {
-                throw QueryFileError(file: file, line: lineNumber, message: "a mapping line has exactly one '->': '\(content)'")
+                throw MappingError(file: file, line: lineNumber, message: "a mapping line has exactly one '->': '\(content)'")
             }
             let left = parts[0].trimmingCharacters(in: .whitespaces)
             let right = parts[1].trimmingCharacters(in: .whitespaces)
             if indented {
                 guard !sections.isEmpty else {
-                    throw QueryFileError(file: file, line: lineNumber, message: "'\(content)' maps a field before any 'Type -> table' line")
+                    throw MappingError(file: file, line: lineNumber, message: "'\(content)' maps a field before any 'Type -> table' line")
                 }
                 guard isPath(left) else {
-                    throw QueryFileError(file: file, line: lineNumber, message: "'\(left)' is not a JSON path (names separated by dots)")
+                    throw MappingError(file: file, line: lineNumber, message: "'\(left)' is not a JSON path (names separated by dots)")
                 }
                 guard isIdentifier(right) else {
-                    throw QueryFileError(
+                    throw MappingError(
                         file: file, line: lineNumber, message: "'\(right)' is not a column name (lower-case letters, digits, _)")
                 }
                 if left == "id" || left == "__parentId" {
-                    throw QueryFileError(file: file, line: lineNumber, message: "'\(left)' is mapped automatically; remove this line")
+                    throw MappingError(file: file, line: lineNumber, message: "'\(left)' is mapped automatically; remove this line")
                 }
                 var section = sections.removeLast()
                 if let twin = section.columns.first(where: { $0.column == right }) {
-                    throw QueryFileError(
+                    throw MappingError(
                         file: file, line: lineNumber, message: "column \(right) is already filled from \(twin.path) (line \(twin.line))")
                 }
                 if let twin = section.columns.first(where: { $0.path == left }) {
-                    throw QueryFileError(
+                    throw MappingError(
                         file: file, line: lineNumber, message: "path \(left) is already mapped to \(twin.column) (line \(twin.line))")
                 }
                 if ["id", "gid", "shop_id", "extra", "imported_at", "deleted_at", section.parentColumn].contains(right) {
-                    throw QueryFileError(
+                    throw MappingError(
                         file: file, line: lineNumber, message: "column \(right) is filled by shopbulk itself; map to another column")
                 }
                 section.columns.append(Column(path: left, column: right, line: lineNumber))
                 sections.append(section)
             } else {
                 guard isTypeName(left) else {
-                    throw QueryFileError(file: file, line: lineNumber, message: "'\(left)' is not a GraphQL type name")
+                    throw MappingError(file: file, line: lineNumber, message: "'\(left)' is not a GraphQL type name")
                 }
                 // "table" or "table, child of Parent via column"
                 let pieces = right.components(separatedBy: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 guard isIdentifier(pieces[0]) else {
-                    throw QueryFileError(file: file, line: lineNumber, message: "'\(pieces[0])' is not a table name")
+                    throw MappingError(file: file, line: lineNumber, message: "'\(pieces[0])' is not a table name")
                 }
                 var section = Section(type: left, table: pieces[0], parentType: nil, parentColumn: nil, columns: [], line: lineNumber)
                 if pieces.count == 2 {
@@ -107,31 +110,31 @@ public struct Mapping: Sendable, Equatable {
                     guard words.count == 5, words[0] == "child", words[1] == "of", isTypeName(words[2]), words[3] == "via",
                         isIdentifier(words[4])
                     else {
-                        throw QueryFileError(
+                        throw MappingError(
                             file: file, line: lineNumber,
                             message: "expected ', child of ParentType via parent_column' after the table, got '\(pieces[1])'")
                     }
                     section.parentType = words[2]
                     section.parentColumn = words[4]
                 } else if pieces.count > 2 {
-                    throw QueryFileError(file: file, line: lineNumber, message: "too many commas in '\(content)'")
+                    throw MappingError(file: file, line: lineNumber, message: "too many commas in '\(content)'")
                 }
                 if sections.contains(where: { $0.type == left }) {
-                    throw QueryFileError(file: file, line: lineNumber, message: "type \(left) is mapped twice")
+                    throw MappingError(file: file, line: lineNumber, message: "type \(left) is mapped twice")
                 }
                 sections.append(section)
             }
         }
         for section in sections {
             if let parent = section.parentType, !sections.contains(where: { $0.type == parent }) {
-                throw QueryFileError(
+                throw MappingError(
                     file: file, line: section.line, message: "\(section.type) is a child of \(parent), which has no 'Type -> table' line")
             }
         }
         return Mapping(sections: sections)
     }
 
-    static func isIdentifier(_ s: String) -> Bool {
+    public static func isIdentifier(_ s: String) -> Bool {
         guard let first = s.unicodeScalars.first, first == "_" || ("a"..."z").contains(first) else { return false }
         return s.unicodeScalars.allSatisfy { $0 == "_" || ("a"..."z").contains($0) || ("0"..."9").contains($0) } && s.count <= 63
     }
@@ -141,7 +144,7 @@ public struct Mapping: Sendable, Equatable {
         return s.unicodeScalars.allSatisfy { $0 == "_" || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
     }
 
-    static func isPath(_ s: String) -> Bool {
+    public static func isPath(_ s: String) -> Bool {
         let parts = s.split(separator: ".", omittingEmptySubsequences: false)
         return !parts.isEmpty
             && parts.allSatisfy { part in
@@ -151,33 +154,20 @@ public struct Mapping: Sendable, Equatable {
     }
 }
 
-/// A problem with a query file or its mapping; names the file and, where known, the line.
-public struct QueryFileError: Error, Sendable, CustomStringConvertible {
+/// A problem with a query file's mapping (its `#!` lines) or with how the mapping meets the tables;
+/// names the file and, where known, the line.
+public struct MappingError: Error, Sendable, CustomStringConvertible {
     public var file: String
     public var line: Int?
     public var message: String
-    /// The bulk-rule violations (errors only) when the error is "the query breaks the bulk rules".
-    public var violations: [BulkRuleViolation]
 
     public init(file: String, line: Int? = nil, message: String) {
         self.file = file
         self.line = line
         self.message = message
-        self.violations = []
-    }
-
-    /// "The query breaks these rules"; `line` and `message` come from the first violation.
-    public init(file: String, violations: [BulkRuleViolation]) {
-        self.file = file
-        self.line = violations.first?.line
-        self.message = violations.first?.message ?? "the query does not pass the bulk rules"
-        self.violations = violations
     }
 
     public var description: String {
-        if violations.count > 1 || (violations.count == 1 && violations[0].column > 0) {
-            return violations.map { "\(file):\($0)" }.joined(separator: "\n")
-        }
         if let line { return "\(file):\(line): \(message)" }
         return "\(file): \(message)"
     }

@@ -4,23 +4,23 @@ import Postgres
 
 /// Collects the ids of an id-only export into a temporary table and marks the mirror rows Shopify no
 /// longer has as deleted (and un-marks rows that came back). One transaction.
-final class IDCollector: @unchecked Sendable {
-    let table: String
+public final class IDCollector: @unchecked Sendable {
+    public let table: String
     private var connection: PostgresConnection?
     private var parser = JSONLParser(plan: try! FieldPlan(paths: ["id"]))
     private var buffer = CopyTextBuffer(capacity: 4 << 20)
     /// Ids read so far.
-    private(set) var collected = 0
+    public private(set) var collected = 0
 
-    init(table: String) { self.table = table }
+    public init(table: String) { self.table = table }
 
-    func begin(on connection: PostgresConnection) throws {
+    public func begin(on connection: PostgresConnection) throws {
         self.connection = connection
         try connection.execute("BEGIN", name: "begin reconcile")
         try connection.execute("CREATE TEMP TABLE sb_seen_ids (id bigint) ON COMMIT DROP", name: "create id table")
     }
 
-    func feed(_ chunk: UnsafeRawBufferPointer) throws {
+    public func feed(_ chunk: UnsafeRawBufferPointer) throws {
         try parser.feed(chunk) { line in try self.take(line) }
     }
 
@@ -46,12 +46,12 @@ final class IDCollector: @unchecked Sendable {
 
     /// Marks rows not seen (created before `notAfter`) as deleted; returns how many were marked.
     /// Reads what is left of the input; call before comparing `collected` with Shopify's count.
-    func end() throws {
+    public func end() throws {
         try parser.finish { line in try self.take(line) }
         try flush()
     }
 
-    func finish(shopID: Int64, runID: Int64, notAfter: Date) throws -> Int {
+    public func finish(shopID: Int64, runID: Int64, notAfter: Date) throws -> Int {
         guard let connection else { return 0 }
         do {
             try connection.execute("CREATE INDEX ON sb_seen_ids (id)", name: "index ids")
@@ -84,7 +84,7 @@ final class IDCollector: @unchecked Sendable {
     }
 
     /// Rolls back what was collected (idempotent).
-    func abort() {
+    public func abort() {
         guard let connection else { return }
         _ = try? connection.execute("ROLLBACK", name: "roll back reconcile")
         self.connection = nil

@@ -4,7 +4,7 @@ import Postgres
 
 /// A mapping resolved against the database: which parser slot fills which column, and how.
 /// Built once per load; a mapping to a missing table or column is an error naming both.
-struct LoadPlan: Sendable {
+public struct LoadPlan: Sendable {
     struct Target: Sendable {
         var column: String
         var kind: ColumnKind
@@ -30,6 +30,8 @@ struct LoadPlan: Sendable {
         var hasUpdatedAt: Bool
         /// Lines without id, keyed `(shop_id, parent column, position)` (``IdlessChildren``).
         var positional: Bool = false
+        /// The concrete types an interface-typed section's lines may carry as `__typename`.
+        var memberTypes: [String] = []
         /// Top-level members that another section maps (so the parser does not put them into the
         /// unmatched object) but this one does not: they go into this section's `extra` from their slot.
         var foreignMembers: [(key: [UInt8], slot: Int)] = []
@@ -46,19 +48,19 @@ struct LoadPlan: Sendable {
 
     static let reservedPaths = ["id", "__typename", "__parentId"]
 
-    init(mapping: Mapping, file: String, on connection: PostgresConnection) throws {
+    public init(mapping: Mapping, file: String, on connection: PostgresConnection) throws {
         var paths = Self.reservedPaths
         var sections: [Section] = []
         for (index, section) in mapping.sections.enumerated() {
             guard let schema = try TableSchema.read(section.table, on: connection) else {
-                throw QueryFileError(
+                throw MappingError(
                     file: file, line: section.line,
                     message: "\(section.type) maps to table \(section.table), which does not exist in the database (add a migration)")
             }
             // Id-less children (lines with only __parentId) go to a table keyed (shop_id, parent, position).
             let positional = IdlessChildren.isPositional(schema, section: section)
             guard schema.has("shop_id"), schema.has("id") || positional else {
-                throw QueryFileError(
+                throw MappingError(
                     file: file, line: section.line,
                     message:
                         "table \(section.table) needs columns shop_id and id (bigint) to be loaded into, or, for lines without id, shop_id, the parent column and position (see docs/query-files.md)"
@@ -67,7 +69,7 @@ struct LoadPlan: Sendable {
             var targets: [Target] = []
             for column in section.columns {
                 guard let sqlType = schema.columns[column.column] else {
-                    throw QueryFileError(
+                    throw MappingError(
                         file: file, line: column.line,
                         message:
                             "\(section.type).\(column.path) maps to column \(section.table).\(column.column), which does not exist (add a migration for it, or fix the mapping)"
@@ -86,7 +88,7 @@ struct LoadPlan: Sendable {
             var parentSQLType: String?
             if let parentColumn = section.parentColumn {
                 guard let type = schema.columns[parentColumn] else {
-                    throw QueryFileError(
+                    throw MappingError(
                         file: file, line: section.line,
                         message: "\(section.type)'s parent column \(section.table).\(parentColumn) does not exist")
                 }
@@ -98,7 +100,8 @@ struct LoadPlan: Sendable {
                     parentType: section.parentType, parentColumn: section.parentColumn, parentColumnSQLType: parentSQLType,
                     targets: targets, hasGID: schema.has("gid"), hasExtra: schema.columns["extra"] == "jsonb",
                     hasImportedAt: schema.has("imported_at"), hasDeletedAt: schema.has("deleted_at"),
-                    hasUpdatedAt: targets.contains { $0.column == "updated_at" && $0.kind == .timestamp }, positional: positional))
+                    hasUpdatedAt: targets.contains { $0.column == "updated_at" && $0.kind == .timestamp }, positional: positional,
+                    memberTypes: section.memberTypes))
         }
         // Members one section maps and another only selects must still reach the other's `extra`.
         func topLevel(_ path: String) -> String { String(path.split(separator: ".", maxSplits: 1).first ?? "") }
@@ -117,7 +120,7 @@ struct LoadPlan: Sendable {
             }
         }
         guard let root = sections.firstIndex(where: { $0.parentType == nil }) else {
-            throw QueryFileError(file: file, message: "the mapping has no top-level type (one without 'child of')")
+            throw MappingError(file: file, message: "the mapping has no top-level type (one without 'child of')")
         }
         fieldPlan = try FieldPlan(paths: paths, collectUnmatched: true)
         idSlot = 0

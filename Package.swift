@@ -50,6 +50,9 @@ let package = Package(
         ),
         .target(name: "TrustedFiles"),
         .target(name: "Failpoints"),
+        .target(
+            name: "BulkQueries",
+            dependencies: ["Loader", "TrustedFiles", "ShopifyAdmin", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Loader", dependencies: ["JSONL", "Postgres", "Failpoints", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "EmbeddedPostgres", dependencies: ["Postgres", "TrustedFiles", .product(name: "Logging", package: "swift-log")]),
@@ -61,6 +64,7 @@ let package = Package(
             name: "Importer",
             dependencies: [
                 "Blocking", "HTTP", "Postgres", "JSONL", "ShopifyAdmin", "Migrations", "TrustedFiles", "Loader", "Failpoints",
+                "BulkQueries",
                 .product(name: "GraphQL", package: "GraphQL"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -94,7 +98,8 @@ let package = Package(
         .executableTarget(
             name: "shopbulk",
             dependencies: [
-                "Importer", "EmbeddedPostgres", "TrustedFiles", "Loader", "HTTP", "ShopifyAdmin", "ServiceDeskServer", "Postgres",
+                "Importer", "BulkQueries", "EmbeddedPostgres", "TrustedFiles", "Loader", "HTTP", "ShopifyAdmin", "ServiceDeskServer",
+                "Postgres",
                 "Migrations",
                 "JSONL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -131,7 +136,8 @@ let package = Package(
         .testTarget(
             name: "ImporterTests",
             dependencies: [
-                "Importer", "EmbeddedPostgres", "TrustedFiles", "Loader", "Failpoints", "ShopifyAdmin", "ShopifySimulator", "Postgres",
+                "Importer", "BulkQueries", "EmbeddedPostgres", "TrustedFiles", "Loader", "Failpoints", "ShopifyAdmin", "ShopifySimulator",
+                "Postgres",
                 "Migrations", "Blocking",
                 "TestSupport",
             ]

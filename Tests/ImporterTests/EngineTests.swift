@@ -1,3 +1,4 @@
+import BulkQueries
 import Foundation
 import Importer
 import Postgres

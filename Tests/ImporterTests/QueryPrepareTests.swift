@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import BulkQueries
 @testable import Importer
 
 func date(_ iso: String) -> Date {

@@ -4,6 +4,7 @@ import ShopifyAdmin
 import ShopifySimulator
 import Testing
 
+@testable import BulkQueries
 @testable import Importer
 
 /// The prepared bundled queries are accepted by the simulator, which applies Shopify's bulk rules

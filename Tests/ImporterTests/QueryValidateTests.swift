@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import BulkQueries
 @testable import Importer
 @testable import Loader
 

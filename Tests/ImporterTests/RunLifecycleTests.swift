@@ -4,6 +4,7 @@ import Postgres
 import TestSupport
 import Testing
 
+@testable import BulkQueries
 @testable import Importer
 @testable import Loader
 

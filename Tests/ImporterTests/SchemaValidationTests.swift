@@ -3,6 +3,7 @@ import ShopifyAdmin
 import TestSupport
 import Testing
 
+@testable import BulkQueries
 @testable import Importer
 
 /// The shared SDL of `version`, built once per process.

@@ -1,3 +1,4 @@
+import BulkQueries
 import Failpoints
 import Foundation
 import HTTP

@@ -1,3 +1,4 @@
+import BulkQueries
 import Foundation
 
 /// Splits a stretch of a shop's history into bulk-operation windows: a pure value, no I/O.

@@ -1,3 +1,4 @@
+import BulkQueries
 import Foundation
 
 /// The life of one window run as a pure value state machine: the recorded status in, what to do

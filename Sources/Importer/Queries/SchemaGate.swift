@@ -1,3 +1,4 @@
+import BulkQueries
 import Logging
 import Postgres
 import ShopifyAdmin

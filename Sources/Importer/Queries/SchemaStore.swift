@@ -1,3 +1,4 @@
+import BulkQueries
 import Crypto
 import Foundation
 import Logging

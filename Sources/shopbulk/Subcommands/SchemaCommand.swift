@@ -1,4 +1,5 @@
 import ArgumentParser
+import BulkQueries
 import Foundation
 import Importer
 

@@ -70,6 +70,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .target(name: "ServiceDesk", dependencies: ["Importer", "Loader", "Postgres", "JSONL"]),
         .target(
             name: "ShopifySimulator",
             dependencies: [
@@ -82,7 +83,7 @@ let package = Package(
         .target(
             name: "ServiceDeskServer",
             dependencies: [
-                "Importer", "Postgres", "Blocking", "Migrations",
+                "Importer", "ServiceDesk", "Postgres", "Blocking", "Migrations",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -98,7 +99,8 @@ let package = Package(
         .executableTarget(
             name: "shopbulk",
             dependencies: [
-                "Importer", "BulkQueries", "EmbeddedPostgres", "TrustedFiles", "Loader", "HTTP", "ShopifyAdmin", "ServiceDeskServer",
+                "Importer", "BulkQueries", "ServiceDesk", "EmbeddedPostgres", "TrustedFiles", "Loader", "HTTP", "ShopifyAdmin",
+                "ServiceDeskServer",
                 "Postgres",
                 "Migrations",
                 "JSONL",
@@ -136,7 +138,8 @@ let package = Package(
         .testTarget(
             name: "ImporterTests",
             dependencies: [
-                "Importer", "BulkQueries", "EmbeddedPostgres", "TrustedFiles", "Loader", "Failpoints", "ShopifyAdmin", "ShopifySimulator",
+                "Importer", "BulkQueries", "ServiceDesk", "EmbeddedPostgres", "TrustedFiles", "Loader", "Failpoints", "ShopifyAdmin",
+                "ShopifySimulator",
                 "Postgres",
                 "Migrations", "Blocking",
                 "TestSupport",
@@ -145,7 +148,8 @@ let package = Package(
         .testTarget(
             name: "ServiceDeskServerTests",
             dependencies: [
-                "ServiceDeskServer", "Importer", "ShopifySimulator", "Postgres", "Migrations", "HTTP", "TestSupport",
+                "ServiceDeskServer", "ServiceDesk", "Importer", "Loader", "ShopifySimulator", "Postgres", "Migrations", "HTTP",
+                "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -28,4 +28,9 @@ public enum Timestamp {
         fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return fractional.date(from: text)
     }
+
+    /// SQL that prints a timestamptz column as `text(_:)` does (UTC, whole seconds).
+    public static func sql(_ column: String) -> String {
+        "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Importer
 import NIOCore
+import ServiceDesk
 
 /// The lookup document written straight into bytes: the same JSON as `JSONEncoder` with
 /// `.convertToSnakeCase`, `.sortedKeys` and `.withoutEscapingSlashes` (compact), byte for byte

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Importer
 import Mustache
+import ServiceDesk
 
 /// The ticket-screen panel: server-rendered HTML (swift-mustache; every `{{value}}` is HTML-escaped;
 /// the only unescaped inserts are the layout's own style sheet and the already rendered page), one

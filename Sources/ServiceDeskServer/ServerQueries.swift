@@ -1,6 +1,7 @@
 import Foundation
 import Importer
 import Postgres
+import ServiceDesk
 
 /// A shop as `GET /v1/shops` shows it: its last successful import and how fresh the mirror is.
 public struct ShopSummary: Sendable, Encodable, Equatable {

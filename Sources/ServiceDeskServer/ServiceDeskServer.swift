@@ -5,6 +5,7 @@ import Logging
 import Migrations
 import NIOCore
 import Postgres
+import ServiceDesk
 import ServiceLifecycle
 
 /// `shopbulk serve`: the read-only HTTP face of the mirror for service desks. Every route but

@@ -3,6 +3,7 @@ import Foundation
 import Importer
 import Logging
 import Postgres
+import ServiceDesk
 import ShopifyAdmin
 import ShopifySimulator
 import TestSupport

@@ -1,6 +1,7 @@
 import Foundation
 import Importer
 import Postgres
+import ServiceDesk
 import ShopifySimulator
 import TestSupport
 import Testing

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Importer
+@testable import ServiceDesk
 @testable import ServiceDeskServer
 
 /// `LookupJSON` against `JSONEncoder` (snake case, sorted keys, slashes kept, compact): byte for byte,

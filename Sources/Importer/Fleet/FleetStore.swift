@@ -1,4 +1,5 @@
 import Foundation
+import Loader
 import Postgres
 
 /// Reads and writes `shop_schedules` and `fleet_claims`: the only place with their SQL.
@@ -173,12 +174,12 @@ public struct FleetStore {
         return try connection.query(
             """
             SELECT extract(epoch FROM s.delta_every)::float8 AS delta_every, extract(epoch FROM s.reconcile_every)::float8 AS reconcile_every,
-                   \(ServiceDeskQueries.iso("s.next_delta_at")) AS next_delta_at, \(ServiceDeskQueries.iso("s.next_reconcile_at")) AS next_reconcile_at,
+                   \(Timestamp.sql("s.next_delta_at")) AS next_delta_at, \(Timestamp.sql("s.next_reconcile_at")) AS next_reconcile_at,
                    extract(epoch FROM \(Self.due) - now())::float8 AS due_in,
-                   s.consecutive_failures, \(ServiceDeskQueries.iso("s.backoff_until")) AS backoff_until,
-                   s.last_mode, s.last_outcome, s.last_error, \(ServiceDeskQueries.iso("s.last_finished_at")) AS last_finished_at,
+                   s.consecutive_failures, \(Timestamp.sql("s.backoff_until")) AS backoff_until,
+                   s.last_mode, s.last_outcome, s.last_error, \(Timestamp.sql("s.last_finished_at")) AS last_finished_at,
                    extract(epoch FROM now() - s.last_finished_at)::bigint AS finished_ago,
-                   s.holder_host, s.holder_pid, \(ServiceDeskQueries.iso("s.held_since")) AS held_since,
+                   s.holder_host, s.holder_pid, \(Timestamp.sql("s.held_since")) AS held_since,
                    EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.pid = s.holder_backend_pid AND l.granted
                            AND l.objsubid = 1 AND l.classid::bigint = (($2::bigint >> 32) & 4294967295)
                            AND l.objid::bigint = ($2::bigint & 4294967295)) AS held

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Importer
+import ServiceDesk
 import ShopifyAdmin
 
 /// `shopbulk lookup SHOP --email ADDRESS [--orders N]`: the service-desk context for an e-mail address.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Importer
+import ServiceDesk
 import ShopifyAdmin
 
 /// `shopbulk shop add|edit|list|enable|disable|remove`: the shop connections stored in the database.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Importer
+import ServiceDesk
 import ShopifyAdmin
 
 /// `shopbulk status [SHOP]`: runs, operations in flight, high-water marks and last errors per shop.

@@ -1,4 +1,6 @@
 import Foundation
+import Importer
+import Loader
 import Postgres
 
 /// How a service desk names one order: by its name (`#1001`, or `1001`), its numeric id, or its GID.

@@ -1,3 +1,5 @@
+import Importer
+import Loader
 import Postgres
 
 /// Where a shop's imports stand: its settings, recent runs, operations in flight, committed

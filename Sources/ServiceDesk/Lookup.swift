@@ -1,5 +1,7 @@
 import Foundation
+import Importer
 import JSONL
+import Loader
 import Postgres
 
 /// The service-desk context for one e-mail address: who the person is (as a contact or as a
@@ -391,9 +393,7 @@ public struct ServiceDeskQueries {
     }
 
     /// A `timestamptz` as ISO 8601 UTC text (`2025-06-03T10:15:00Z`).
-    static func iso(_ column: String) -> String {
-        "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-    }
+    static func iso(_ column: String) -> String { Timestamp.sql(column) }
 
     static func decodeTags(_ json: String?) -> [String] {
         guard let json, case .array(let items)? = try? JSONValue(parsing: json) else { return [] }

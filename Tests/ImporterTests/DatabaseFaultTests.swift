@@ -29,7 +29,7 @@ final class PrivateCluster: @unchecked Sendable {
                 "/usr/lib/postgresql/\($0)/bin"
             } ?? "/usr/lib/postgresql/15/bin")
         folder = NSTemporaryDirectory() + "sb-cluster-\(UInt32.random(in: 0...UInt32.max))"
-        port = Int.random(in: 40_000...59_000)
+        port = Self.randomPort()
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         if asRoot {
             guard let pw = getpwnam("postgres") else { throw TestEnvironmentError(message: "no postgres user to run the cluster as") }
@@ -54,10 +54,16 @@ final class PrivateCluster: @unchecked Sendable {
             } catch {
                 attempt += 1
                 if attempt == 3 { throw error }
-                port = Int.random(in: 40_000...59_000)
+                port = Self.randomPort()
             }
         }
     }
+
+    /// A port below Linux's ephemeral range (32768-60999): a port in that range can be the local end of
+    /// any test's outgoing connection, and PostgreSQL, unable to bind 127.0.0.1 there, would still start
+    /// on the other addresses and refuse every connection to 127.0.0.1. (scripts/test's cluster uses
+    /// 20000-32767.)
+    static func randomPort() -> Int { Int.random(in: 10_000...19_999) }
 
     func tool(_ name: String, _ arguments: [String]) throws -> (status: Int32, stderr: String) {
         let out = folder + "/\(name).out"
@@ -69,6 +75,7 @@ final class PrivateCluster: @unchecked Sendable {
     }
 
     func start() throws {
+        let logged = (try? FileManager.default.attributesOfItem(atPath: folder + "/log")[.size] as? Int) ?? 0
         let r = try tool(
             "pg_ctl",
             [
@@ -78,6 +85,12 @@ final class PrivateCluster: @unchecked Sendable {
         guard r.status == 0 else {
             let log = (try? String(contentsOfFile: folder + "/log", encoding: .utf8)) ?? ""
             throw TestEnvironmentError(message: "pg_ctl start failed: \(r.stderr) \(log.suffix(1500))")
+        }
+        // PostgreSQL starts when it can bind at least one of its addresses: every one is needed here.
+        let log = String(((try? String(contentsOfFile: folder + "/log", encoding: .utf8)) ?? "").utf8.dropFirst(logged)) ?? ""
+        if log.contains("could not bind") {
+            _ = try? tool("pg_ctl", ["stop", "-D", data, "-m", "immediate", "-w", "-s"])
+            throw TestEnvironmentError(message: "the cluster could not bind every address on port \(port): \(log.suffix(600))")
         }
     }
 

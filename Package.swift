@@ -37,49 +37,38 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
 
-        // Wrappers and core libraries.
+        // Wrappers: threads for blocking calls, HTTP over libcurl, PostgreSQL over libpq, the JSONL parser.
         .target(name: "Blocking"),
         .target(name: "HTTP", dependencies: ["CCurl", "Blocking", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
         .target(name: "JSONL"),
-        .target(
-            name: "Migrations",
-            dependencies: [
-                "Postgres", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
-            ]
-        ),
-        .target(name: "TrustedFiles"),
         .target(name: "Failpoints"),
+        .target(name: "TrustedFiles"),
+
+        // The flow, in order: talk to Shopify; read and check query files; load results; run imports.
+        .target(name: "ShopifyAdmin", dependencies: ["HTTP", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "BulkQueries",
-            dependencies: ["Loader", "TrustedFiles", "ShopifyAdmin", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "Loader", dependencies: ["JSONL", "Postgres", "Failpoints", .product(name: "Logging", package: "swift-log")]),
-        .target(
-            name: "EmbeddedPostgres", dependencies: ["Postgres", "TrustedFiles", .product(name: "Logging", package: "swift-log")]),
-        .target(
-            name: "ShopifyAdmin",
-            dependencies: ["HTTP", .product(name: "Logging", package: "swift-log")]
-        ),
-        .target(
-            name: "Importer",
             dependencies: [
-                "Blocking", "HTTP", "Postgres", "JSONL", "ShopifyAdmin", "Migrations", "TrustedFiles", "Loader", "Failpoints",
-                "BulkQueries",
-                .product(name: "GraphQL", package: "GraphQL"),
-                .product(name: "Logging", package: "swift-log"),
+                "Loader", "TrustedFiles", "ShopifyAdmin", .product(name: "GraphQL", package: "GraphQL"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .target(name: "ServiceDesk", dependencies: ["Importer", "Loader", "Postgres", "JSONL"]),
+        .target(name: "Loader", dependencies: ["JSONL", "Postgres", "Failpoints", .product(name: "Logging", package: "swift-log")]),
         .target(
-            name: "ShopifySimulator",
+            name: "Migrations",
+            dependencies: ["Postgres", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
+        .target(name: "EmbeddedPostgres", dependencies: ["Postgres", "TrustedFiles", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "Importer",
             dependencies: [
-                "JSONL",
-                .product(name: "FlyingFox", package: "FlyingFox"),
-                .product(name: "GraphQL", package: "GraphQL"),
-                .product(name: "Logging", package: "swift-log"),
+                "Blocking", "HTTP", "Postgres", "JSONL", "ShopifyAdmin", "BulkQueries", "Loader", "Failpoints",
+                .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+
+        // What service desks read: the lookups, and the HTTP server that serves them.
+        .target(name: "ServiceDesk", dependencies: ["Importer", "Loader", "Postgres", "JSONL"]),
         .target(
             name: "ServiceDeskServer",
             dependencies: [
@@ -95,31 +84,34 @@ let package = Package(
             ]
         ),
 
+        // The Shopify stand-in for the demo and the tests (never linked into shopbulk).
+        .target(
+            name: "ShopifySimulator",
+            dependencies: [
+                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "FlyingSocks", package: "FlyingFox"),
+                .product(name: "GraphQL", package: "GraphQL"),
+            ]
+        ),
+
         // Executables.
         .executableTarget(
             name: "shopbulk",
             dependencies: [
-                "Importer", "BulkQueries", "ServiceDesk", "EmbeddedPostgres", "TrustedFiles", "Loader", "HTTP", "ShopifyAdmin",
-                "ServiceDeskServer",
-                "Postgres",
-                "Migrations",
-                "JSONL",
+                "Importer", "BulkQueries", "Loader", "ServiceDesk", "ServiceDeskServer", "EmbeddedPostgres", "TrustedFiles", "Migrations",
+                "ShopifyAdmin", "HTTP", "Postgres", "JSONL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "shopify-sim",
-            dependencies: [
-                "ShopifySimulator",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            dependencies: ["ShopifySimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "jsonl-bench", dependencies: ["JSONL"]),
 
         // Test support and tests.
-        .target(name: "TestSupport", dependencies: ["Postgres", "HTTP"]),
+        .target(name: "TestSupport", dependencies: ["Postgres"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "Postgres", "TestSupport"]),
@@ -127,29 +119,22 @@ let package = Package(
             name: "JSONLTests",
             dependencies: ["JSONL", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(
-            name: "ShopifySimulatorTests",
-            dependencies: ["ShopifySimulator", "HTTP", "JSONL", "TestSupport"]
-        ),
+        .testTarget(name: "ShopifySimulatorTests", dependencies: ["ShopifySimulator", "HTTP", "TestSupport"]),
         .testTarget(
             name: "ShopifyAdminTests",
-            dependencies: ["ShopifyAdmin", "ShopifySimulator", "HTTP", "TestSupport"]
-        ),
+            dependencies: ["ShopifyAdmin", "ShopifySimulator", "HTTP", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "ImporterTests",
             dependencies: [
-                "Importer", "BulkQueries", "ServiceDesk", "EmbeddedPostgres", "TrustedFiles", "Loader", "Failpoints", "ShopifyAdmin",
-                "ShopifySimulator",
-                "Postgres",
-                "Migrations", "Blocking",
-                "TestSupport",
+                "Importer", "BulkQueries", "Loader", "ServiceDesk", "EmbeddedPostgres", "TrustedFiles", "Failpoints", "Migrations",
+                "ShopifyAdmin", "ShopifySimulator", "Blocking", "HTTP", "Postgres", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "ServiceDeskServerTests",
             dependencies: [
-                "ServiceDeskServer", "ServiceDesk", "Importer", "Loader", "ShopifySimulator", "Postgres", "Migrations", "HTTP",
-                "TestSupport",
+                "ServiceDeskServer", "ServiceDesk", "Importer", "Migrations", "ShopifySimulator", "HTTP", "Postgres", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

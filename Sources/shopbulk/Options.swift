@@ -109,11 +109,3 @@ struct EscapingLogHandler: LogHandler {
         }
     }
 }
-
-/// Prints a JSON object on stdout.
-func printJSON(_ object: Any) {
-    if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]) {
-        FileHandle.standardOutput.write(data)
-        FileHandle.standardOutput.write(Data("\n".utf8))
-    }
-}

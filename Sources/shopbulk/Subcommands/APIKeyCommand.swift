@@ -28,7 +28,7 @@ struct APIKeyCommand: AsyncParsableCommand {
             let context = try Context(database: database, output: output, schema: .requireCurrent)
             let key = try APIKeyStore(connection: context.connection).create(name: name, shops: shop)
             if output.json {
-                printJSON(["name": name, "key": key, "shops": shop.isEmpty ? ["*"] : shop.sorted()])
+                printJSON(APIKeyCreateReport(name: name, key: key, shops: shop.isEmpty ? ["*"] : shop.sorted()))
             } else {
                 print(key)
                 FileHandle.standardError.write(
@@ -50,7 +50,7 @@ struct APIKeyCommand: AsyncParsableCommand {
             let context = try Context(database: database, output: output, schema: .requireCurrent)
             let keys = try APIKeyStore(connection: context.connection).list()
             if output.json {
-                printEncodable(keys)
+                printJSON(keys.map(APIKeyListEntry.init))
                 return
             }
             var table = TextTable(["NAME", "SHOPS", "CREATED (UTC)", "REVOKED (UTC)"])

@@ -22,7 +22,7 @@ struct CancelCommand: AsyncParsableCommand {
             progress: ProgressBoard(live: false, logger: context.logger), logger: context.logger)
         let canceled = try await engine.cancel(shop: shop)
         if output.json {
-            printJSON(["canceled": canceled])
+            printJSON(CancelReport(canceled: canceled))
         } else if canceled.isEmpty {
             print("No running operations of shopbulk for \(shop).")
         } else {

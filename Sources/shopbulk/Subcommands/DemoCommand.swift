@@ -123,17 +123,16 @@ struct DemoCommand: AsyncParsableCommand {
             WHERE c.email IS NOT NULL GROUP BY 1, 2, 3 ORDER BY count(o.order_id) DESC, 2 LIMIT 3
             """)
         if output.json {
-            printJSON([
-                "full": [
-                    "rows": full.rowsLoaded, "seconds": full.seconds,
-                    "rows_per_second": Int(Double(full.rowsLoaded) / max(full.seconds, 0.001)), "operations": full.operationsSubmitted,
-                ],
-                "delta": ["rows": delta.rowsLoaded, "seconds": delta.seconds, "operations": delta.operationsSubmitted],
-                "marked_deleted": reconcile?.markedDeleted ?? [:],
-                "tables": [
-                    "customers": counts["customers"].int ?? 0, "orders": counts["orders"].int ?? 0, "order_lines": counts["lines"].int ?? 0,
-                ],
-            ])
+            printJSON(
+                DemoReport(
+                    full: .init(
+                        rows: full.rowsLoaded, seconds: full.seconds,
+                        rowsPerSecond: Int(Double(full.rowsLoaded) / max(full.seconds, 0.001)),
+                        operations: full.operationsSubmitted),
+                    delta: .init(rows: delta.rowsLoaded, seconds: delta.seconds, operations: delta.operationsSubmitted),
+                    markedDeleted: reconcile?.markedDeleted ?? [:],
+                    tables: .init(
+                        customers: counts["customers"].int ?? 0, orders: counts["orders"].int ?? 0, orderLines: counts["lines"].int ?? 0)))
             return
         }
         print("\nSummary")

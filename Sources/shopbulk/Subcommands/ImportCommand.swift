@@ -172,17 +172,7 @@ struct ImportCommand: AsyncParsableCommand {
 
     static func printReports(_ reports: [ImportReport], json: Bool) {
         if json {
-            printJSON(
-                reports.map { r in
-                    [
-                        "shop": r.shop, "mode": r.mode.rawValue, "operations_submitted": r.operationsSubmitted,
-                        "windows_loaded": r.windowsLoaded,
-                        "windows_split": r.windowsSplit, "retries": r.retries, "rows": r.rows, "rows_loaded": r.rowsLoaded,
-                        "rejected": r.rejected,
-                        "marked_deleted": r.markedDeleted, "bytes": r.bytes, "seconds": r.seconds,
-                        "rows_per_second": r.seconds > 0 ? Int(Double(r.rowsLoaded) / r.seconds) : 0,
-                    ] as [String: Any]
-                })
+            printJSON(reports.map(ImportJSON.init))
             return
         }
         for r in reports {

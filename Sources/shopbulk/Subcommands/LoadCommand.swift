@@ -72,11 +72,7 @@ struct LoadCommand: AsyncParsableCommand {
     func report(_ s: LoadSummary, runID: Int64) {
         let rate = s.seconds > 0 ? Double(s.rowsLoaded) / s.seconds : 0
         if output.json {
-            printJSON([
-                "run_id": runID, "lines": s.lines, "bytes": s.bytes, "rows": s.rows, "other_rows": s.otherRows, "orphans": s.orphans,
-                "removed_children": s.removedChildren, "rejected": s.rejected, "seconds": s.seconds, "rows_per_second": Int(rate),
-                "high_water_updated_at": s.highWaterUpdatedAt as Any,
-            ])
+            printJSON(LoadJSON(s, runID: runID))
             return
         }
         print(

@@ -22,10 +22,7 @@ struct MigrateCommand: AsyncParsableCommand {
         if status {
             let plan = try migrator.plan(on: connection)
             if output.json {
-                printJSON([
-                    "applied": plan.applied.map(\.fileName), "pending": plan.pending.map(\.fileName),
-                    "changed": plan.changed.map(\.file.fileName), "unknown": plan.unknown.map { "\($0.version)_\($0.name)" },
-                ])
+                printJSON(MigrateStatusReport(plan))
             } else {
                 for m in plan.applied { print("applied  \(m.fileName)") }
                 for c in plan.changed { print("CHANGED  \(c.file.fileName)  (edited after it was applied)") }
@@ -37,7 +34,7 @@ struct MigrateCommand: AsyncParsableCommand {
         }
         let applied = try migrator.apply(on: connection)
         if output.json {
-            printJSON(["applied": applied.map(\.fileName)])
+            printJSON(MigrateReport(applied: applied.map(\.fileName)))
         } else if applied.isEmpty {
             print("Database is up to date (\(migrator.migrations.count) migrations).")
         } else {

@@ -141,21 +141,7 @@ struct QueryCheckCommand: ParsableCommand {
             throw fail(["\(error)"], file: queryFile, violations: found)
         }
         if json {
-            printJSON([
-                "file": queryFile.path, "name": queryFile.name, "hash": queryFile.hash, "ok": true,
-                "violations": found.map(Self.json),
-                "mapping": queryFile.mapping.sections.map { section in
-                    [
-                        "type": section.type, "table": section.table, "parent_type": section.parentType as Any,
-                        "parent_column": section.parentColumn as Any,
-                        "columns": section.columns.map { ["path": $0.path, "column": $0.column] },
-                    ] as [String: Any]
-                },
-                "schema": checks.schema?.label as Any, "api_version": checks.apiVersion.map { "\($0)" } as Any,
-                "root_field": prepared.rootField, "root_type": prepared.rootType, "types": prepared.types,
-                "query": prepared.text, "mutation": PreparedQuery.runMutation,
-                "warnings": prepared.warnings.map(Self.json),
-            ])
+            printJSON(QueryCheckReport.passed(queryFile, violations: found, prepared: prepared))
             return
         }
         var verdict = "passes the bulk rules"
@@ -200,18 +186,12 @@ struct QueryCheckCommand: ParsableCommand {
     /// Prints the problems; the returned error makes the exit status 1.
     func fail(_ lines: [String], file: QueryFile? = nil, violations: [BulkRuleViolation] = []) -> ExitCode {
         if json {
-            printJSON([
-                "file": file?.path ?? self.file, "ok": false, "violations": violations.map(Self.json), "errors": lines,
-            ])
+            printJSON(QueryCheckReport.failed(file: self.file, queryFile: file, violations: violations, errors: lines))
         } else {
             // Problems may quote the query file: escaped for the terminal (`TerminalText`).
             for line in lines { print(TerminalText.escape(line, keepingNewlines: true)) }
         }
         return ExitCode.failure
-    }
-
-    static func json(_ v: BulkRuleViolation) -> [String: Any] {
-        ["rule": v.rule.rawValue, "severity": v.severity.rawValue, "line": v.line, "column": v.column, "message": v.message]
     }
 
     /// `2025-06-01` (UTC midnight) or an ISO-8601 date-time, with or without fractional seconds.

@@ -56,10 +56,7 @@ struct RunCommand: AsyncParsableCommand {
             return try await engine.runSaved(file, shop: shop, into: destination, variables: frozenVars)
         }
         if output.json {
-            printJSON([
-                "run_id": report.runID, "operation": report.operation, "lines": report.lines, "bytes": report.bytes, "rows": report.rows,
-                "seconds": report.seconds,
-            ])
+            printJSON(RunJSON(report))
         } else {
             let target = out == "-" ? "standard output" : out ?? table!
             let line =

@@ -35,7 +35,7 @@ struct SchemaPullCommand: AsyncParsableCommand {
         let entry = try await SchemaStore(connection: context.connection).pull(
             shop: shop, connector: shopify.connector(logger: context.logger))
         if output.json {
-            printJSON(["api_version": entry.apiVersion, "types": entry.typeCount, "sha256": entry.sha256, "pulled_from": shop.name])
+            printJSON(SchemaPullReport(apiVersion: entry.apiVersion, types: entry.typeCount, sha256: entry.sha256, pulledFrom: shop.name))
         } else {
             print(
                 "Cached the Admin API \(entry.apiVersion) schema from \(shop.name): \(entry.typeCount) types (sha256 \(entry.sha256.prefix(12)))"
@@ -57,10 +57,9 @@ struct SchemaListCommand: ParsableCommand {
         if output.json {
             printJSON(
                 entries.map {
-                    [
-                        "api_version": $0.apiVersion, "types": $0.typeCount, "sha256": $0.sha256, "pulled_from": $0.pulledFrom as Any,
-                        "pulled_at": $0.pulledAt,
-                    ]
+                    SchemaListEntry(
+                        apiVersion: $0.apiVersion, types: $0.typeCount, sha256: $0.sha256, pulledFrom: Nullable($0.pulledFrom),
+                        pulledAt: $0.pulledAt)
                 })
             return
         }

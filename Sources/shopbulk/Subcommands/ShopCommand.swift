@@ -117,17 +117,6 @@ func verifyShop(_ shop: Shop, context: Context, action: String) async throws -> 
     }
 }
 
-/// A shop as a JSON object: settings and secret references, never secrets.
-func shopJSON(_ shop: Shop) -> [String: Any] {
-    [
-        "name": shop.name, "store": shop.storeDomain, "auth_method": shop.authMethod.rawValue,
-        "token_ref": shop.tokenRef.map(SecretReference.displayText) as Any, "client_id": shop.clientID as Any,
-        "client_secret_ref": shop.clientSecretRef.map(SecretReference.displayText) as Any, "enabled": shop.enabled,
-        "import_line_items": shop.importLineItems, "customers_as": shop.customersAs.rawValue, "api_version": shop.apiVersion,
-        "api_base": shop.apiBase as Any,
-    ]
-}
-
 extension ShopCommand {
     /// `shopbulk shop add NAME --store S (--token-env V | --token-file P | --client-id ID --client-secret-env V | --client-secret-file P)`
     struct Add: AsyncParsableCommand {
@@ -173,11 +162,10 @@ extension ShopCommand {
             let verification = noVerify ? nil : try await verifyShop(shop, context: context, action: "saved")
             let saved = try store.add(shop)
             if output.json {
-                var object = shopJSON(saved)
-                object["verified"] = verification != nil
-                object["granted_scopes"] = verification?.grantedScopes ?? []
-                object["warnings"] = verification?.warnings ?? []
-                printJSON(object)
+                printJSON(
+                    ShopAddReport(
+                        shop: ShopJSON(saved), verified: verification != nil, grantedScopes: verification?.grantedScopes ?? [],
+                        warnings: verification?.warnings ?? []))
                 return
             }
             print("Added shop '\(saved.name)': \(saved.storeDomain), \(saved.authSummary)\(saved.enabled ? "" : ", disabled").")
@@ -333,10 +321,7 @@ extension ShopCommand {
             }
             if !output.json { for n in notes { print("\(updated.name): \(n)") } }
             if output.json {
-                var object = shopJSON(updated)
-                object["changed"] = differences.map(\.field)
-                object["verified"] = verification != nil
-                printJSON(object)
+                printJSON(ShopEditReport(shop: ShopJSON(updated), changed: differences.map(\.field), verified: verification != nil))
                 return
             }
             if differences.isEmpty {
@@ -377,10 +362,9 @@ extension ShopCommand {
             if output.json {
                 printJSON(
                     try shops.map { shop in
-                        var object = shopJSON(shop)
-                        object["query_files"] = try queryFiles.all(shop: shop)
-                        object["contact_fields"] = try contactFields.all(shop: shop)
-                        return object
+                        ShopListEntry(
+                            shop: ShopJSON(shop), queryFiles: try queryFiles.all(shop: shop),
+                            contactFields: try contactFields.all(shop: shop))
                     })
                 return
             }
@@ -435,7 +419,7 @@ extension ShopCommand {
         let changed = try store.setEnabled(shop, enabled)
         let word = enabled ? "enabled" : "disabled"
         if output.json {
-            printJSON(["name": name, "enabled": enabled, "changed": changed])
+            printJSON(ShopEnabledReport(name: name, enabled: enabled, changed: changed))
         } else {
             print(changed ? "Shop '\(name)' is now \(word)." : "Shop '\(name)' was already \(word).")
         }
@@ -474,10 +458,10 @@ extension ShopCommand {
             }
             try store.remove(shop)
             if output.json {
-                printJSON([
-                    "name": name, "removed": true, "customers": counts.customers, "orders": counts.orders, "order_lines": counts.orderLines,
-                    "other_records": counts.otherRecords, "runs": counts.runs,
-                ])
+                printJSON(
+                    ShopRemoveReport(
+                        name: name, removed: true, customers: counts.customers, orders: counts.orders, orderLines: counts.orderLines,
+                        otherRecords: counts.otherRecords, runs: counts.runs))
             } else {
                 print("Removed shop '\(name)' and its data: \(what).")
             }

@@ -92,7 +92,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let summary =
             "worker \(options.host):\(options.pid) stopped: \(s["claims"] ?? 0) claims, \(s["ok"] ?? 0) ok, \(s["failed"] ?? 0) failed, \(s["interrupted"] ?? 0) interrupted, \(s["reconnects"] ?? 0) reconnects"
         if output.json {
-            printJSON(["worker": "\(options.host):\(options.pid)", "counts": s] as [String: Any])
+            printJSON(WorkerReport(worker: "\(options.host):\(options.pid)", counts: s))
         } else {
             FileHandle.standardError.write(Data((summary + "\n").utf8))
         }

@@ -44,9 +44,9 @@ enum Entry {
             if error is ExitCode {
                 exit(code.rawValue)
             }
-            let isUsage =
-                code == .validationFailure || code.rawValue == 64
-                || error is ValidationError || "\(type(of: error))".contains("CommandError")
+            // swift-argument-parser classifies its own errors: unknown options, bad values and
+            // `ValidationError`s are `.validationFailure`; everything else is the command's failure.
+            let isUsage = code == .validationFailure
             // Errors may quote what a server or a file said: escaped, keeping only shopbulk's own line breaks.
             let message = TerminalText.escape(ShopBulk.fullMessage(for: error), keepingNewlines: true)
             FileHandle.standardError.write(Data((message + "\n").utf8))

@@ -46,11 +46,11 @@ let package = Package(
         .target(name: "TrustedFiles"),
 
         // The flow, in order: talk to Shopify; read and check query files; load results; run imports.
-        .target(name: "ShopifyAdmin", dependencies: ["HTTP", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "ShopifyAdmin", dependencies: ["HTTP", "JSONL", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "BulkQueries",
             dependencies: [
-                "Loader", "TrustedFiles", "ShopifyAdmin", .product(name: "GraphQL", package: "GraphQL"),
+                "Loader", "JSONL", "TrustedFiles", "ShopifyAdmin", .product(name: "GraphQL", package: "GraphQL"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -1,5 +1,6 @@
 import Foundation
 internal import GraphQL
+import JSONL
 
 /// A query file's operation after parsing with the GraphQL parser: named fragments expanded,
 /// positions kept, easy to change and to print again.
@@ -305,27 +306,6 @@ extension QueryArgument.Value {
         }
     }
 
-    /// A GraphQL string literal for `s`: quotes, backslashes and control characters escaped, so that no
-    /// value can end the string early.
-    static func graphQLString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || scalar == "\u{2028}" || scalar == "\u{2029}" {
-                    out += String(format: "\\u%04X", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// A GraphQL string literal for `s` (``JSONString``): no value can end the string early.
+    static func graphQLString(_ s: String) -> String { JSONString.quoted(s) }
 }

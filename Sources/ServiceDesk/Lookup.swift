@@ -253,39 +253,26 @@ public struct ServiceDeskQueries {
         // The indexed customers.email unless the shop maps the e-mail to another source: both branches
         // in one statement, each behind a one-time filter on the mapping, so only one of them runs.
         let mapped = "EXISTS (SELECT 1 FROM contact_field_map WHERE shop_id = $1 AND field = 'email')"
-        let sql: String
-        switch shop.customersAs {
-        case .contact:
-            let columns = """
-                SELECT contact_id AS id, gid, full_name AS name, email, phone, state, note, number_of_orders,
-                       amount_spent::text AS amount_spent, amount_spent_currency, \(address) AS address,
-                       coalesce(to_json(tags), '[]')::text AS tags,
-                       \(Self.iso("created_at")) AS created_at, \(Self.iso("updated_at")) AS updated_at,
-                       company, custom_fields::text AS custom_fields, updated_at AS sort_updated
-                FROM contacts
-                """
-            sql = """
-                \(columns) WHERE shop_id = $1 AND lower(customer_email) = lower($2) AND NOT \(mapped)
-                UNION ALL
-                \(columns) WHERE shop_id = $1 AND lower(email) = lower($2) AND \(mapped)
-                ORDER BY sort_updated DESC NULLS LAST, id
-                """
-        case .customer:
-            let columns = """
-                SELECT account_id AS id, gid, account_name AS name, main_email AS email, main_phone AS phone, NULL::text AS state, note,
-                       number_of_orders, amount_spent::text AS amount_spent, amount_spent_currency, \(address) AS address,
-                       coalesce(to_json(tags), '[]')::text AS tags,
-                       \(Self.iso("created_at")) AS created_at, \(Self.iso("updated_at")) AS updated_at,
-                       company, custom_fields::text AS custom_fields, updated_at AS sort_updated
-                FROM customer_accounts
-                """
-            sql = """
-                \(columns) WHERE shop_id = $1 AND lower(customer_email) = lower($2) AND NOT \(mapped)
-                UNION ALL
-                \(columns) WHERE shop_id = $1 AND lower(main_email) = lower($2) AND \(mapped)
-                ORDER BY sort_updated DESC NULLS LAST, id
-                """
-        }
+        // The view's own names for what differs between a contact and a customer account.
+        let (view, id, name, mappedEmail, phone, state) =
+            switch shop.customersAs {
+            case .contact: ("contacts", "contact_id", "full_name", "email", "phone", "state")
+            case .customer: ("customer_accounts", "account_id", "account_name", "main_email", "main_phone", "NULL::text")
+            }
+        let columns = """
+            SELECT \(id) AS id, gid, \(name) AS name, \(mappedEmail) AS email, \(phone) AS phone, \(state) AS state, note,
+                   number_of_orders, amount_spent::text AS amount_spent, amount_spent_currency, \(address) AS address,
+                   coalesce(to_json(tags), '[]')::text AS tags,
+                   \(Self.iso("created_at")) AS created_at, \(Self.iso("updated_at")) AS updated_at,
+                   company, custom_fields::text AS custom_fields, updated_at AS sort_updated
+            FROM \(view)
+            """
+        let sql = """
+            \(columns) WHERE shop_id = $1 AND lower(customer_email) = lower($2) AND NOT \(mapped)
+            UNION ALL
+            \(columns) WHERE shop_id = $1 AND lower(\(mappedEmail)) = lower($2) AND \(mapped)
+            ORDER BY sort_updated DESC NULLS LAST, id
+            """
         return try connection.query(sql, [shop.id, email], name: "lookup customers").map { row in
             LookupPerson(
                 id: try row["id"].decode(Int64.self), gid: row["gid"].string ?? "", name: row["name"].string, email: row["email"].string,

@@ -1,3 +1,5 @@
+import JSONL
+
 /// Fetching a shop's Admin API schema by introspection, as SDL text.
 public enum AdminIntrospection {
     /// The introspection query: every type with its fields, arguments, input fields, interfaces,
@@ -126,26 +128,7 @@ public enum AdminIntrospection {
         return " @deprecated(reason: \(graphQLString(reason)))"
     }
 
-    static func graphQLString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out +=
-                        "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func graphQLString(_ s: String) -> String { JSONString.quoted(s) }
 }
 
 extension ShopifyAdminClient {

@@ -27,7 +27,8 @@ public struct ContactFieldMap {
     public func set(_ field: String, source: String, shop: Shop) throws {
         guard Self.coreFields.contains(field) || Self.isCustom(field) else {
             throw ShopError(
-                message: "'\(field)' is not a contact field: use name, email, phone, company, address or custom.NAME (lower-case)")
+                .invalidArgument,
+                "'\(field)' is not a contact field: use name, email, phone, company, address or custom.NAME (lower-case)")
         }
         if source.isEmpty {
             try connection.query(
@@ -36,11 +37,12 @@ public struct ContactFieldMap {
         }
         let parts = source.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard let column = parts.first, Mapping.isIdentifier(column), parts.dropFirst().allSatisfy({ Mapping.isPath($0) }) else {
-            throw ShopError(message: "'\(source)' is not a column of customers or a path into one (such as extra.vip.value)")
+            throw ShopError(.invalidArgument, "'\(source)' is not a column of customers or a path into one (such as extra.vip.value)")
         }
         guard let customers = try TableSchema.read("customers", on: connection), customers.has(column) else {
             throw ShopError(
-                message: "customers has no column \(column) (add a migration, or use extra.\(column) for a field kept in extra)")
+                .invalidArgument,
+                "customers has no column \(column) (add a migration, or use extra.\(column) for a field kept in extra)")
         }
         try connection.query(
             """

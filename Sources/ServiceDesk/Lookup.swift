@@ -251,7 +251,8 @@ public struct ServiceDeskQueries {
                    nullif(coalesce(address->>'country', address->>'countryCodeV2'), '')), '')
             """
         // The indexed customers.email unless the shop maps the e-mail to another source: both branches
-        // in one statement, each behind a one-time filter on the mapping, so only one of them runs.
+        // in one statement, each behind a one-time filter on the mapping, so only one of them runs. The
+        // order is by the output columns (updated_at as UTC text to the second, then the id).
         let mapped = "EXISTS (SELECT 1 FROM contact_field_map WHERE shop_id = $1 AND field = 'email')"
         // The view's own names for what differs between a contact and a customer account.
         let (view, id, name, mappedEmail, phone, state) =
@@ -264,14 +265,14 @@ public struct ServiceDeskQueries {
                    number_of_orders, amount_spent::text AS amount_spent, amount_spent_currency, \(address) AS address,
                    coalesce(to_json(tags), '[]')::text AS tags,
                    \(Self.iso("created_at")) AS created_at, \(Self.iso("updated_at")) AS updated_at,
-                   company, custom_fields::text AS custom_fields, updated_at AS sort_updated
+                   company, custom_fields::text AS custom_fields
             FROM \(view)
             """
         let sql = """
             \(columns) WHERE shop_id = $1 AND lower(customer_email) = lower($2) AND NOT \(mapped)
             UNION ALL
             \(columns) WHERE shop_id = $1 AND lower(\(mappedEmail)) = lower($2) AND \(mapped)
-            ORDER BY sort_updated DESC NULLS LAST, id
+            ORDER BY updated_at DESC NULLS LAST, id
             """
         return try connection.query(sql, [shop.id, email], name: "lookup customers").map { row in
             LookupPerson(

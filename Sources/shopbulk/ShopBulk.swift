@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Importer
 import ShopifyAdmin
 
 /// The `shopbulk` command: imports Shopify stores into PostgreSQL through bulk operations.
@@ -48,7 +49,12 @@ enum Entry {
             // `ValidationError`s are `.validationFailure`; everything else is the command's failure.
             let isUsage = code == .validationFailure
             // Errors may quote what a server or a file said: escaped, keeping only shopbulk's own line breaks.
-            let message = TerminalText.escape(ShopBulk.fullMessage(for: error), keepingNewlines: true)
+            var text = ShopBulk.fullMessage(for: error)
+            // The stable code of shopbulk's own errors (docs/error-codes.md), for scripts to match.
+            if !isUsage, let code = ImportError.code(of: error), text.hasPrefix("Error: ") {
+                text = "Error [\(code)]: " + text.dropFirst("Error: ".count)
+            }
+            let message = TerminalText.escape(text, keepingNewlines: true)
             FileHandle.standardError.write(Data((message + "\n").utf8))
             exit(isUsage ? 2 : 1)
         }

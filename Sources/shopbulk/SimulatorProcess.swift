@@ -24,8 +24,9 @@ final class SimulatorProcess: @unchecked Sendable {
         for dir in (environment["PATH"] ?? "").split(separator: ":") { candidates.append("\(dir)/shopify-sim") }
         if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) { return found }
         throw ShopError(
-            message:
-                "shopbulk demo needs the simulator executable shopify-sim, which is not beside shopbulk or on PATH (looked in \(candidates.prefix(1).joined())); build it with `swift build -c release --product shopify-sim` (scripts/demo does), or set SHOPBULK_SIMULATOR to its path"
+            .simulatorFailed,
+
+            "shopbulk demo needs the simulator executable shopify-sim, which is not beside shopbulk or on PATH (looked in \(candidates.prefix(1).joined())); build it with `swift build -c release --product shopify-sim` (scripts/demo does), or set SHOPBULK_SIMULATOR to its path"
         )
     }
 
@@ -61,8 +62,9 @@ final class SimulatorProcess: @unchecked Sendable {
             process.terminate()
             process.waitUntilExit()
             throw ShopError(
-                message:
-                    "the simulator (\(process.executableURL?.path ?? "shopify-sim")) did not start: exit \(process.terminationStatus), its first line was \(String(decoding: line.prefix(300), as: UTF8.self).visiblyEscaped)"
+                .simulatorFailed,
+
+                "the simulator (\(process.executableURL?.path ?? "shopify-sim")) did not start: exit \(process.terminationStatus), its first line was \(String(decoding: line.prefix(300), as: UTF8.self).visiblyEscaped)"
             )
         }
         return SimulatorProcess(process: process, stdin: stdin, baseURL: summary.baseURL, shopDomain: summary.shop, token: token)
@@ -88,7 +90,7 @@ final class SimulatorProcess: @unchecked Sendable {
         let response = try await http.execute(
             HTTPRequest(method: .post, url: "\(baseURL)/_sim/\(action)", headers: [("Content-Type", "application/json")], body: body))
         guard response.status == 200, let change = try? JSONDecoder().decode(Change.self, from: Data(response.body)) else {
-            throw ShopError(message: "the simulator answered \(response.status) to /_sim/\(action)")
+            throw ShopError(.simulatorFailed, "the simulator answered \(response.status) to /_sim/\(action)")
         }
         return change
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Importer
 import TestSupport
 import Testing
 
@@ -23,8 +24,40 @@ struct ExitCodeTests {
         }
         let failed = try await cli.run(["shop", "enable", "nobody"])
         #expect(failed.status == 1, "\(failed.stderr)")
-        #expect(failed.stderr.contains("nobody"))
+        #expect(failed.stderr.hasPrefix("Error [shop-not-found]: no shop named 'nobody'"), "\(failed.stderr)")
         let help = try await cli.run(["shop", "--help"])
         #expect(help.status == 0 && help.stdout.contains("USAGE: shopbulk shop"))
+    }
+}
+
+@Suite("docs/error-codes.md lists every code the tool defines")
+struct ErrorCodeTests {
+    /// Every `Code("…")` of LoadError and ShopifyError, and every `ImportError(code: "…")`, read from
+    /// the sources; ShopError's from its enum.
+    static func definedCodes() throws -> Set<String> {
+        var codes = Set(ShopError.Code.allCases.map(\.rawValue))
+        let root = TestEnvironment.packageRoot + "/Sources/"
+        for file in ["Loader/LoadError.swift", "ShopifyAdmin/Errors/ShopifyError.swift"] {
+            let text = try String(contentsOfFile: root + file, encoding: .utf8)
+            for match in text.matches(of: /Code\("([a-z-]+)"\)/) { codes.insert(String(match.1)) }
+        }
+        let engine = FileManager.default.enumerator(atPath: root + "Importer")!
+        while let path = engine.nextObject() as? String {
+            guard path.hasSuffix(".swift") else { continue }
+            let text = try String(contentsOfFile: root + "Importer/" + path, encoding: .utf8)
+            for match in text.matches(of: /ImportError\(code: "([A-Z_]+)"/) { codes.insert(String(match.1)) }
+            for match in text.matches(of: /errorCode: "([A-Z_]+)"/) { codes.insert(String(match.1)) }
+        }
+        return codes
+    }
+
+    @Test("each code is on the page, in backticks")
+    func everyCodeDocumented() throws {
+        let page = try String(contentsOfFile: TestEnvironment.packageRoot + "/docs/error-codes.md", encoding: .utf8)
+        let codes = try Self.definedCodes()
+        #expect(codes.count >= 40, "read \(codes.count) codes")
+        #expect(codes.contains("shop-not-found") && codes.contains("malformed-line") && codes.contains("INCONSISTENT"))
+        let missing = codes.filter { !page.contains("`\($0)`") }.sorted()
+        #expect(missing.isEmpty, "not on docs/error-codes.md: \(missing)")
     }
 }

@@ -49,7 +49,7 @@ struct DemoSafetyTests {
         #expect(r.status == 1)
         #expect(
             r.stderr
-                == "Error: the demo did not create the database \(db.url) (from DATABASE_URL): it would replace any shop named \"demo\" there, with all its imported data, and import simulated data. Run it with --yes to allow that, or without --database-url / DATABASE_URL to use a fresh database of its own in the embedded cluster.\n"
+                == "Error [confirmation-required]: the demo did not create the database \(db.url) (from DATABASE_URL): it would replace any shop named \"demo\" there, with all its imported data, and import simulated data. Run it with --yes to allow that, or without --database-url / DATABASE_URL to use a fresh database of its own in the embedded cluster.\n"
         )
         #expect(!r.stderr.contains("pw-7c1d"))
         #expect(try ShopStore(connection: db.connect()).find("demo")?.storeDomain == "real-shop.myshopify.com")

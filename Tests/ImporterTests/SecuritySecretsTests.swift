@@ -144,7 +144,7 @@ struct SecretCommandTests {
         #expect(add.status == 1)
         #expect(
             add.stderr
-                == "Error: cannot verify shop 'halo' (halo.myshopify.com): Shopify unsafe-secret-file: secret reference file:\(file): \(file) is open to its group and others (mode 644): a secret file must be readable only by its owner; fix it with chmod 600 \(file) and rotate the secret if others could read it\nNothing was saved. Fix the credentials or the app's scopes, or skip the check with --no-verify.\n"
+                == "Error [shop-not-verified]: cannot verify shop 'halo' (halo.myshopify.com): Shopify unsafe-secret-file: secret reference file:\(file): \(file) is open to its group and others (mode 644): a secret file must be readable only by its owner; fix it with chmod 600 \(file) and rotate the secret if others could read it\nNothing was saved. Fix the credentials or the app's scopes, or skip the check with --no-verify.\n"
         )
         #expect(!add.stderr.contains("shpat_file_secret_value_99"))
         #expect(try ShopStore(connection: db.connect()).all().isEmpty)

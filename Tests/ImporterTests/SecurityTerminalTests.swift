@@ -83,7 +83,7 @@ struct TerminalOutputCommandTests {
         // Errors echo what was typed, escaped.
         let miss = try await cli.run(["lookup", "test", "--email", "x\u{1B}[2J@example.com"])
         #expect(miss.status == 1)
-        #expect(miss.stderr == #"Error: no customer or order with e-mail x\x1b[2J@example.com in shop test"# + "\n")
+        #expect(miss.stderr == #"Error [not-found]: no customer or order with e-mail x\x1b[2J@example.com in shop test"# + "\n")
     }
 
     @Test("status: an error message stored from a hostile host is escaped in the table and the error lines")

@@ -172,7 +172,7 @@ struct SecurityTransportTests {
         #expect(add.status == 1)
         #expect(
             add.stderr.hasPrefix(
-                "Error: cannot verify shop 'tls' (tls-shop.myshopify.com): Shopify http (tls-shop): GraphQL request failed: TLS verification failed, so nothing was sent: SSL certificate problem: "
+                "Error [shop-not-verified]: cannot verify shop 'tls' (tls-shop.myshopify.com): Shopify http (tls-shop): GraphQL request failed: TLS verification failed, so nothing was sent: SSL certificate problem: "
             ), "\(add.stderr)")
         #expect(!add.stderr.contains("failed 3 times"))
     }

@@ -39,7 +39,7 @@ final class DatabaseSession: @unchecked Sendable {
         try await BlockingPool.shared.run { () throws -> T in
             self.lock.lock()
             defer { self.lock.unlock() }
-            guard !self.connection.isClosed else { throw ShopError(message: "the \(self.role) database session is closed") }
+            guard !self.connection.isClosed else { throw ShopError(.sessionClosed, "the \(self.role) database session is closed") }
             return try body(self.connection)
         }
     }

@@ -607,6 +607,7 @@ extension ImportError {
         case let e as ImportError: return e.code
         case let e as ShopifyError: return e.shopifyCode ?? e.code.rawValue
         case let e as LoadError: return e.code.rawValue
+        case let e as ShopError: return e.code.rawValue
         case is CancellationError: return "INTERRUPTED"
         default: return nil
         }

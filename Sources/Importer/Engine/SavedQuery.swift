@@ -33,14 +33,16 @@ extension ImportEngine {
         let prepared = try query.prepare(window: nil, variables: variables)
         if case .table(let table) = destination {
             guard Mapping.isIdentifier(table) else {
-                throw ShopError(message: "'\(table)' is not a valid table name (lower-case letters, digits and _; starting with a letter)")
+                throw ShopError(
+                    .invalidArgument, "'\(table)' is not a valid table name (lower-case letters, digits and _; starting with a letter)")
             }
             let reserved = [
                 "shops", "customers", "orders", "order_lines", "sync_runs", "sync_state", "rejected_records", "schema_migrations",
                 "contacts", "customer_accounts", "order_history",
             ]
             guard !reserved.contains(table) else {
-                throw ShopError(message: "'\(table)' is one of shopbulk's own tables; choose another name for the saved query's table")
+                throw ShopError(
+                    .invalidArgument, "'\(table)' is one of shopbulk's own tables; choose another name for the saved query's table")
             }
         }
         // The output file is opened (its path checked) before anything is submitted to Shopify.

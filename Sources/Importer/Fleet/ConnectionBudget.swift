@@ -50,8 +50,9 @@ public struct ConnectionBudget: Sendable, Equatable {
     public func check(room: Int) throws {
         guard total <= room + 1 else {
             throw ShopError(
-                message:
-                    "\(jobs) shops at once with \(operations) operations each need up to \(total) PostgreSQL connections (\(Self.formula)), but the server has room for \(room + 1) more now; lower --jobs or --concurrency"
+                .connectionBudget,
+
+                "\(jobs) shops at once with \(operations) operations each need up to \(total) PostgreSQL connections (\(Self.formula)), but the server has room for \(room + 1) more now; lower --jobs or --concurrency"
             )
         }
     }

@@ -35,8 +35,9 @@ public enum FleetSchedule {
 
     private static func bad(_ text: String) -> ShopError {
         ShopError(
-            message:
-                "'\(text.prefix(40))' is not a schedule interval: give a number with a unit (s, m, h, d, w) such as 15m, 1d or 1h30m (at least 1s, at most a year), or off"
+            .invalidArgument,
+
+            "'\(text.prefix(40))' is not a schedule interval: give a number with a unit (s, m, h, d, w) such as 15m, 1d or 1h30m (at least 1s, at most a year), or off"
         )
     }
 

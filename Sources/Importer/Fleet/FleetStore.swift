@@ -123,7 +123,7 @@ public struct FleetStore {
                     held_since = clock_timestamp(), last_started_at = clock_timestamp(), last_mode = $4, updated_at = now()
                 WHERE shop_id = $1
                 """, [shopID, host, Int(pid), mode.rawValue], name: "claim: holder")
-            guard let id else { throw ShopError(message: "recording the claim of shop \(shopID) returned no id") }
+            guard let id else { throw ShopError(.ledgerInconsistent, "recording the claim of shop \(shopID) returned no id") }
             return Claim(id: id, shopID: shopID, mode: mode)
         }
     }

@@ -46,7 +46,7 @@ public struct ShopQueryFiles {
     @discardableResult
     public func set(_ resource: String, path: String, shop: Shop, logger: Logger) throws -> QueryFile {
         guard Self.resources.contains(resource) else {
-            throw ShopError(message: "--query takes customers=PATH or orders=PATH, not '\(resource)'")
+            throw ShopError(.invalidArgument, "--query takes customers=PATH or orders=PATH, not '\(resource)'")
         }
         let absolute =
             path.hasPrefix("/") ? path : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path).path

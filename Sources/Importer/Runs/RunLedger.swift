@@ -121,7 +121,7 @@ public struct RunLedger {
                 run.shopID, run.kind, run.resource, run.queryName, run.queryHash, run.windowField, run.windowStart, run.windowEnd,
                 run.parentRunID.map { String($0) }, run.attempt, run.status.rawValue,
             ], name: "create sync run")
-        guard let id = row.first?["id"].int64 else { throw ShopError(message: "creating a sync run returned no id") }
+        guard let id = row.first?["id"].int64 else { throw ShopError(.ledgerInconsistent, "creating a sync run returned no id") }
         return id
     }
 
@@ -158,7 +158,7 @@ public struct RunLedger {
     func load(_ id: Int64) throws -> RunRecord {
         guard let row = try connection.query("SELECT \(RunRecord.columns) FROM sync_runs WHERE id = $1", [id], name: "read sync run").first
         else {
-            throw ShopError(message: "sync run \(id) vanished")
+            throw ShopError(.ledgerInconsistent, "sync run \(id) vanished")
         }
         return try RunRecord(row: row)
     }
@@ -229,7 +229,8 @@ public struct RunLedger {
         // A parent whose snapshot cannot be read must stop the import: guessing one (now) would move
         // the high-water mark past changes no window covered.
         guard let end = Timestamp.fromEpoch(row["we"].string) else {
-            throw ShopError(message: "sync run \(id) (the open \(kind) import of \(resource)) has no readable window end; cannot resume it")
+            throw ShopError(
+                .ledgerInconsistent, "sync run \(id) (the open \(kind) import of \(resource)) has no readable window end; cannot resume it")
         }
         return (id, end)
     }
@@ -280,7 +281,7 @@ public struct RunLedger {
         ).map { row in
             let id = try row["id"].decode(Int64.self)
             guard let end = Timestamp.fromEpoch(row["we"].string) else {
-                throw ShopError(message: "sync run \(id) (an open delta import) has no readable window end; cannot finish it")
+                throw ShopError(.ledgerInconsistent, "sync run \(id) (an open delta import) has no readable window end; cannot finish it")
             }
             return (id, try row["resource"].decode(String.self), end)
         }

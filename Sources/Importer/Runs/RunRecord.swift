@@ -42,7 +42,9 @@ struct RunRecord: Sendable {
         parentRunID = row["parent_run_id"].int64
         attempt = row["attempt"].int ?? 1
         let text = try row["status"].decode(String.self)
-        guard let status = RunStatus(rawValue: text) else { throw ShopError(message: "sync run \(id) has an unknown status '\(text)'") }
+        guard let status = RunStatus(rawValue: text) else {
+            throw ShopError(.ledgerInconsistent, "sync run \(id) has an unknown status '\(text)'")
+        }
         self.status = status
         operationGID = row["operation_gid"].string
         submittedAt = Timestamp.fromEpoch(row["sa"].string)

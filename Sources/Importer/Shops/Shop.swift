@@ -67,7 +67,8 @@ public struct ShopStore {
         if let shop = try find(name) { return shop }
         let known = try all().map(\.name)
         throw ShopError(
-            message: "no shop named '\(name)'"
+            .shopNotFound,
+            "no shop named '\(name)'"
                 + (known.isEmpty ? "; add one with `shopbulk shop add`" : "; known shops: \(known.joined(separator: ", "))"))
     }
 
@@ -87,11 +88,13 @@ public struct ShopStore {
             return try Self.decode(row.first!)
         } catch let error as PostgresError where error.isUniqueViolation {
             throw ShopError(
-                message: error.constraint == "shops_name_key"
+                .shopExists,
+                error.constraint == "shops_name_key"
                     ? "a shop named '\(shop.name)' already exists; use `shopbulk shop edit`"
                     : "the store \(shop.storeDomain) is already registered under another name")
         } catch let error as PostgresError where error.sqlState == "23514" {
-            throw ShopError(message: "the shop's settings are inconsistent (\(error.constraint ?? "check failed")): \(error.message)")
+            throw ShopError(
+                .shopSettingsInvalid, "the shop's settings are inconsistent (\(error.constraint ?? "check failed")): \(error.message)")
         }
     }
 
@@ -99,9 +102,10 @@ public struct ShopStore {
         do {
             try updateRow(shop)
         } catch let error as PostgresError where error.isUniqueViolation {
-            throw ShopError(message: "the store \(shop.storeDomain) is already registered under another name")
+            throw ShopError(.shopExists, "the store \(shop.storeDomain) is already registered under another name")
         } catch let error as PostgresError where error.sqlState == "23514" {
-            throw ShopError(message: "the shop's settings are inconsistent (\(error.constraint ?? "check failed")): \(error.message)")
+            throw ShopError(
+                .shopSettingsInvalid, "the shop's settings are inconsistent (\(error.constraint ?? "check failed")): \(error.message)")
         }
     }
 
@@ -135,8 +139,40 @@ public struct ShopStore {
     }
 }
 
+/// What went wrong with a request to shopbulk itself (a shop, a setting, an argument, the ledger), with
+/// a stable code that scripts can match (`Error [CODE]: …` on standard error, `sync_runs.error_code`;
+/// the list is in docs/error-codes.md). Messages may change; codes do not.
 public struct ShopError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable, CaseIterable {
+        /// No shop by that name.
+        case shopNotFound = "shop-not-found"
+        /// A shop with that name or store exists already.
+        case shopExists = "shop-exists"
+        /// The shop's settings contradict each other.
+        case shopSettingsInvalid = "shop-settings-invalid"
+        /// The connection check of `shop add|edit` failed: nothing was saved.
+        case shopNotVerified = "shop-not-verified"
+        /// The command deletes or replaces data and needs `--yes`.
+        case confirmationRequired = "confirmation-required"
+        /// A value given to the command is not one it can use.
+        case invalidArgument = "invalid-argument"
+        /// A lookup matched nobody.
+        case notFound = "not-found"
+        /// More PostgreSQL connections would be needed than the server has room for.
+        case connectionBudget = "connection-budget"
+        /// The simulator (`shopbulk demo`) did not start or answer.
+        case simulatorFailed = "simulator-failed"
+        /// `sync_runs` or the fleet's tables hold something the tool cannot continue from.
+        case ledgerInconsistent = "ledger-inconsistent"
+        /// A database session was used after it closed.
+        case sessionClosed = "session-closed"
+    }
+
+    public var code: Code
     public var message: String
-    public init(message: String) { self.message = message }
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
     public var description: String { message }
 }

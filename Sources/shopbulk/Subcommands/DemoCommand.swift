@@ -49,8 +49,9 @@ struct DemoCommand: AsyncParsableCommand {
             guard yes else {
                 let source = database.databaseURL != nil ? "--database-url" : "DATABASE_URL"
                 throw ShopError(
-                    message:
-                        "the demo did not create the database \(PostgresConnection.withoutPassword(explicit)) (from \(source)): it would replace any shop named \"demo\" there, with all its imported data, and import simulated data. Run it with --yes to allow that, or without --database-url / DATABASE_URL to use a fresh database of its own in the embedded cluster."
+                    .confirmationRequired,
+
+                    "the demo did not create the database \(PostgresConnection.withoutPassword(explicit)) (from \(source)): it would replace any shop named \"demo\" there, with all its imported data, and import simulated data. Run it with --yes to allow that, or without --database-url / DATABASE_URL to use a fresh database of its own in the embedded cluster."
                 )
             }
             url = explicit

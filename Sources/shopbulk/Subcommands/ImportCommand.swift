@@ -145,17 +145,19 @@ struct ImportCommand: AsyncParsableCommand {
             return results
         }
         let reports = results.compactMap { try? $0.result.get() }
-        let failures = results.compactMap { r -> (String, String)? in
-            if case .failure(let error) = r.result { return (r.shop, "\(error)") }
+        let failures = results.compactMap { r -> (shop: String, error: any Error)? in
+            if case .failure(let error) = r.result { return (r.shop, error) }
             return nil
         }
         Self.printReports(reports, json: output.json)
-        guard let (name, error) = failures.first else { return }
-        if !all { throw ShopError(message: error) }
+        guard let first = failures.first else { return }
+        // One shop: its own error, with its code and exit status.
+        if !all { throw first.error }
         var summary = "\(failures.count) of \(names.count) shops failed:"
-        for (shop, message) in failures { summary += "\n  \(shop): \(message)" }
+        for (shop, error) in failures {
+            summary += "\n  \(shop): " + (ImportError.code(of: error).map { "[\($0)] " } ?? "") + "\(error)"
+        }
         FileHandle.standardError.write(Data((TerminalText.escape(summary, keepingNewlines: true) + "\n").utf8))
-        _ = name
         throw ExitCode(Int32(min(100, failures.count)))
     }
 

@@ -38,7 +38,7 @@ struct LookupCommand: AsyncParsableCommand {
         let shop = try ShopStore(connection: context.connection).require(shop)
         let result = try ServiceDeskQueries(connection: context.connection).lookup(shop: shop, email: email, orderLimit: orders)
         if result.isEmpty {
-            throw ShopError(message: "no customer or order with e-mail \(result.email) in shop \(shop.name)")
+            throw ShopError(.notFound, "no customer or order with e-mail \(result.email) in shop \(shop.name)")
         }
         if output.json {
             printEncodable(result)

@@ -111,8 +111,9 @@ func verifyShop(_ shop: Shop, context: Context, action: String) async throws -> 
         return verification
     } catch {
         throw ShopError(
-            message:
-                "cannot verify shop '\(shop.name)' (\(shop.storeDomain)): \(error)\nNothing was \(action). Fix the credentials or the app's scopes, or skip the check with --no-verify."
+            .shopNotVerified,
+
+            "cannot verify shop '\(shop.name)' (\(shop.storeDomain)): \(error)\nNothing was \(action). Fix the credentials or the app's scopes, or skip the check with --no-verify."
         )
     }
 }
@@ -157,7 +158,7 @@ extension ShopCommand {
             let context = try Context(database: database, output: output, schema: .requireCurrent)
             let store = ShopStore(connection: context.connection)
             if try store.find(name) != nil {
-                throw ShopError(message: "a shop named '\(name)' already exists; change it with `shopbulk shop edit \(name)`")
+                throw ShopError(.shopExists, "a shop named '\(name)' already exists; change it with `shopbulk shop edit \(name)`")
             }
             let verification = noVerify ? nil : try await verifyShop(shop, context: context, action: "saved")
             let saved = try store.add(shop)
@@ -452,8 +453,9 @@ extension ShopCommand {
                 "\(counts.customers) customers, \(counts.orders) orders, \(counts.orderLines) order lines, \(counts.otherRecords) other records, \(counts.runs) runs"
             guard yes else {
                 throw ShopError(
-                    message:
-                        "removing shop '\(name)' deletes it and all data imported for it (\(what)) through ON DELETE CASCADE; run again with --yes to confirm, or use `shopbulk shop disable \(name)` to keep the data"
+                    .confirmationRequired,
+
+                    "removing shop '\(name)' deletes it and all data imported for it (\(what)) through ON DELETE CASCADE; run again with --yes to confirm, or use `shopbulk shop disable \(name)` to keep the data"
                 )
             }
             try store.remove(shop)

@@ -219,9 +219,27 @@ final class RunContext: @unchecked Sendable {
     func runFull(_ report: inout ImportReport) async throws {
         var jobs: [(resource: String, parent: Int64, snapshot: Date)] = []
         let shopID = shop.id
+        var openParents: [String: (id: Int64, windowEnd: Date)] = [:]
+        var done: Set<String> = []
+        for resource in options.resources {
+            if let open = try await control.ledger({ try $0.openParent(shopID: shopID, kind: "full", resource: resource) }) {
+                openParents[resource] = open
+            }
+            if try await control.ledger({ try $0.highWater(shopID: shopID, resource: resource) })?.fullImportDone == true {
+                done.insert(resource)
+            }
+        }
+        // A full import that is under way or incomplete finishes what is missing (a crash between two
+        // resources' completions must not import the first again); only when every resource's full
+        // import is complete and none is open does --full import everything again.
+        let startOver = openParents.isEmpty && done.count == options.resources.count
         for resource in options.resources {
             let q = try query(resource)
-            if let open = try await control.ledger({ try $0.openParent(shopID: shopID, kind: "full", resource: resource) }) {
+            if !startOver && openParents[resource] == nil && done.contains(resource) {
+                engine.logger.info("the full import is complete; not importing it again", metadata: ["resource": "\(resource)"])
+                continue
+            }
+            if let open = openParents[resource] {
                 engine.logger.info("resuming the full import", metadata: ["resource": "\(resource)", "run": "\(open.id)"])
                 // Windows that failed or were cancelled last time get a fresh attempt.
                 _ = try await control.ledger { try $0.retryUnsuccessful(parent: open.id) }

@@ -43,6 +43,17 @@ public struct LocalPostgres: Sendable {
         "postgresql:///\(database)?host=\(socketDirectory)&port=\(Self.port)&user=\(Self.userName)"
     }
 
+    /// Starts the cluster if needed and creates `name` afresh in it (dropping any database of that
+    /// name, its sessions ended); returns its connection string.
+    public func freshDatabase(_ name: String) throws -> String {
+        let admin = try PostgresConnection(try ensureRunning())
+        defer { admin.close() }
+        let quoted = "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        try admin.execute("DROP DATABASE IF EXISTS \(quoted) WITH (FORCE)", name: "drop database \(name)")
+        try admin.execute("CREATE DATABASE \(quoted)", name: "create database \(name)")
+        return connectionString(database: name)
+    }
+
     /// Whether the cluster has been created.
     public var isInitialized: Bool { FileManager.default.fileExists(atPath: dataDirectory + "/PG_VERSION") }
 

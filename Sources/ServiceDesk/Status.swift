@@ -129,3 +129,49 @@ extension ServiceDeskQueries {
         }
     }
 }
+
+/// What a shop's mirror holds, in short: `shopbulk demo`'s summary.
+public struct MirrorSummary: Sendable, Equatable {
+    /// A customer with the most orders.
+    public struct TopContact: Sendable, Equatable {
+        public var name: String?
+        public var email: String?
+        public var orders: Int
+        /// Exact decimal text, in `currency`.
+        public var spent: String?
+        public var currency: String?
+    }
+    public var customers: Int
+    public var orders: Int
+    public var deletedOrders: Int
+    public var orderLines: Int
+    public var topContacts: [TopContact]
+}
+
+extension ServiceDeskQueries {
+    /// The rows of `shop`'s mirror tables and its `limit` contacts with the most orders.
+    public func summary(shop: Shop, topContacts limit: Int = 3) throws -> MirrorSummary {
+        let counts = try connection.query(
+            """
+            SELECT (SELECT count(*) FROM customers WHERE shop_id = $1) AS customers,
+                   (SELECT count(*) FROM orders WHERE shop_id = $1) AS orders,
+                   (SELECT count(*) FROM order_lines WHERE shop_id = $1) AS lines,
+                   (SELECT count(*) FROM orders WHERE shop_id = $1 AND deleted_at IS NOT NULL) AS deleted
+            """, [shop.id], name: "mirror counts"
+        ).first
+        let top = try connection.query(
+            """
+            SELECT c.full_name, c.email, o.currency_code AS currency, count(o.order_id) AS n, sum(o.total_price)::text AS spent
+            FROM contacts c JOIN order_history o ON o.shop_id = c.shop_id AND o.customer_id = c.contact_id
+            WHERE c.shop_id = $1 AND c.email IS NOT NULL GROUP BY 1, 2, 3 ORDER BY count(o.order_id) DESC, 2 LIMIT $2
+            """, [shop.id, limit], name: "top contacts"
+        ).map { row in
+            MirrorSummary.TopContact(
+                name: row["full_name"].string, email: row["email"].string, orders: row["n"].int ?? 0, spent: row["spent"].string,
+                currency: row["currency"].string)
+        }
+        return MirrorSummary(
+            customers: counts?["customers"].int ?? 0, orders: counts?["orders"].int ?? 0, deletedOrders: counts?["deleted"].int ?? 0,
+            orderLines: counts?["lines"].int ?? 0, topContacts: top)
+    }
+}

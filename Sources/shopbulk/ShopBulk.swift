@@ -11,7 +11,8 @@ struct ShopBulk: AsyncParsableCommand {
         abstract: "Import Shopify stores into PostgreSQL through GraphQL bulk operations.",
         discussion: """
             Exit codes: 0 success, 1 the work failed (the message says why), 2 usage error.
-            Database: --database-url, else DATABASE_URL, else a private local PostgreSQL cluster that
+
+            Database: --database-url, else DATABASE_URL, else a private local PostgreSQL cluster that \
             shopbulk creates and starts itself (see `shopbulk db`).
             """,
         version: version,

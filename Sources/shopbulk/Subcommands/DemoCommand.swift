@@ -5,6 +5,7 @@ import Importer
 import Logging
 import Migrations
 import Postgres
+import ServiceDesk
 import ShopifyAdmin
 import TrustedFiles
 
@@ -15,10 +16,10 @@ struct DemoCommand: AsyncParsableCommand {
         abstract:
             "Run a full import of a simulated shop into a local PostgreSQL, change some records, run a delta, and show what was loaded.",
         discussion: """
-            Starts the Shopify simulator (the shopify-sim executable beside shopbulk, or SHOPBULK_SIMULATOR)
-            as a child process on 127.0.0.1 and, unless --database-url / DATABASE_URL is
-            given, the embedded PostgreSQL cluster (database shopbulk_demo, recreated on every run). Registers
-            the simulated shop as "demo", runs `import --full`, touches, adds and deletes records in the
+            Starts the Shopify simulator (the shopify-sim executable beside shopbulk, or SHOPBULK_SIMULATOR) \
+            as a child process on 127.0.0.1 and, unless --database-url / DATABASE_URL is \
+            given, the embedded PostgreSQL cluster (database shopbulk_demo, recreated on every run). Registers \
+            the simulated shop as "demo", runs `import --full`, touches, adds and deletes records in the \
             simulator, runs `import --delta` and `import --reconcile`, and prints rows and rows/s.
             """)
 
@@ -50,18 +51,12 @@ struct DemoCommand: AsyncParsableCommand {
                 let source = database.databaseURL != nil ? "--database-url" : "DATABASE_URL"
                 throw ShopError(
                     .confirmationRequired,
-
                     "the demo did not create the database \(PostgresConnection.withoutPassword(explicit)) (from \(source)): it would replace any shop named \"demo\" there, with all its imported data, and import simulated data. Run it with --yes to allow that, or without --database-url / DATABASE_URL to use a fresh database of its own in the embedded cluster."
                 )
             }
             url = explicit
         } else {
-            let local = LocalPostgres(home: database.dataDirectory, logger: logger)
-            try local.ensureRunning()
-            let admin = try PostgresConnection(local.connectionString)
-            try admin.execute("DROP DATABASE IF EXISTS shopbulk_demo WITH (FORCE)", name: "drop demo database")
-            try admin.execute("CREATE DATABASE shopbulk_demo", name: "create demo database")
-            url = local.connectionString(database: "shopbulk_demo")
+            url = try LocalPostgres(home: database.dataDirectory, logger: logger).freshDatabase("shopbulk_demo")
         }
         let connection = try PostgresConnection(url)
         try Migrator(directory: try database.migrationsPath(), logger: quiet).apply(on: connection)
@@ -111,18 +106,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         progress.finish()
 
-        let counts = try connection.query(
-            """
-            SELECT (SELECT count(*) FROM customers) AS customers, (SELECT count(*) FROM orders) AS orders,
-                   (SELECT count(*) FROM order_lines) AS lines, (SELECT count(*) FROM orders WHERE deleted_at IS NOT NULL) AS deleted
-            """
-        ).first!
-        let sample = try connection.query(
-            """
-            SELECT c.full_name, c.email, o.currency_code AS currency, count(o.order_id) AS n, sum(o.total_price)::text AS spent
-            FROM contacts c JOIN order_history o ON o.shop_id = c.shop_id AND o.customer_id = c.contact_id
-            WHERE c.email IS NOT NULL GROUP BY 1, 2, 3 ORDER BY count(o.order_id) DESC, 2 LIMIT 3
-            """)
+        let summary = try ServiceDeskQueries(connection: connection).summary(shop: try shops.require("demo"))
         if output.json {
             printJSON(
                 DemoReport(
@@ -132,8 +116,7 @@ struct DemoCommand: AsyncParsableCommand {
                         operations: full.operationsSubmitted),
                     delta: .init(rows: delta.rowsLoaded, seconds: delta.seconds, operations: delta.operationsSubmitted),
                     markedDeleted: reconcile?.markedDeleted ?? [:],
-                    tables: .init(
-                        customers: counts["customers"].int ?? 0, orders: counts["orders"].int ?? 0, orderLines: counts["lines"].int ?? 0)))
+                    tables: .init(customers: summary.customers, orders: summary.orders, orderLines: summary.orderLines)))
             return
         }
         print("\nSummary")
@@ -145,12 +128,12 @@ struct DemoCommand: AsyncParsableCommand {
         )
         if let reconcile { print("  reconcile:    \(reconcile.markedDeleted.values.reduce(0, +)) rows marked deleted") }
         print(
-            "  tables: customers \(counts["customers"].int ?? 0), orders \(counts["orders"].int ?? 0) (\(counts["deleted"].int ?? 0) marked deleted), order_lines \(counts["lines"].int ?? 0)"
+            "  tables: customers \(summary.customers), orders \(summary.orders) (\(summary.deletedOrders) marked deleted), order_lines \(summary.orderLines)"
         )
         print("  top contacts by orders:")
-        for row in sample {
+        for c in summary.topContacts {
             print(
-                "    \((row["full_name"].string ?? "?").visiblyEscaped) <\((row["email"].string ?? "").visiblyEscaped)>: \(row["n"].int ?? 0) orders, \((row["spent"].string ?? "0").visiblyEscaped) \((row["currency"].string ?? "").visiblyEscaped)"
+                "    \((c.name ?? "?").visiblyEscaped) <\((c.email ?? "").visiblyEscaped)>: \(c.orders) orders, \((c.spent ?? "0").visiblyEscaped) \((c.currency ?? "").visiblyEscaped)"
             )
         }
         let passwordNote = printableURL == url ? "" : " (password left out: psql asks for it)"

@@ -33,20 +33,20 @@ struct ImportCommand: AsyncParsableCommand {
         commandName: "import",
         abstract: "Import a shop: the full history (--full), what changed since the last import (--delta), or deletions (--reconcile).",
         discussion: """
-            --full splits the shop's history into windows and runs up to the API version's number of bulk
-            operations at once (5 from 2026-01); a window that fails with TIMEOUT is split in two. Every
-            operation is recorded in sync_runs before it is submitted, so running the same command again
-            after a crash resumes: running operations are polled, finished ones downloaded, loaded windows
-            skipped. --delta starts at the committed high-water mark minus --overlap-minutes. A lock keeps
+            --full splits the shop's history into windows and runs up to the API version's number of bulk \
+            operations at once (5 from 2026-01); a window that fails with TIMEOUT is split in two. Every \
+            operation is recorded in sync_runs before it is submitted, so running the same command again \
+            after a crash resumes: running operations are polled, finished ones downloaded, loaded windows \
+            skipped. --delta starts at the committed high-water mark minus --overlap-minutes. A lock keeps \
             two imports of one shop from running at once.
 
-            --all runs the enabled shops, up to --jobs at once (one progress view, one summary); a shop
-            that fails does not stop the others, and the exit code is the number of shops that failed
-            (at most 100; 0 when all succeeded). Connections: each shop's import holds at most
-            operations + 1 (a control session and one per operation), so the command holds at most
-            jobs × (operations + 1) + 1 — operations + 2 for one shop. The default --jobs is at most 4
-            and no more than fit in three quarters of the server's free connections; a --jobs that does
-            not fit is refused before anything starts. To spread shops over hosts and schedules, see
+            --all runs the enabled shops, up to --jobs at once (one progress view, one summary); a shop \
+            that fails does not stop the others, and the exit code is the number of shops that failed \
+            (at most 100; 0 when all succeeded). Connections: each shop's import holds at most \
+            operations + 1 (a control session and one per operation), so the command holds at most \
+            jobs × (operations + 1) + 1 — operations + 2 for one shop. The default --jobs is at most 4 \
+            and no more than fit in three quarters of the server's free connections; a --jobs that does \
+            not fit is refused before anything starts. To spread shops over hosts and schedules, see \
             `shopbulk worker`.
             """)
 

@@ -10,8 +10,8 @@ struct LoadCommand: AsyncParsableCommand {
         commandName: "load",
         abstract: "Load a bulk-operation result file (JSONL) that is already on disk into the shop's tables.",
         discussion: """
-            The file's lines are routed by the type in their GID and mapped to columns by the query file's
-            `#!` mapping. Everything is committed in one transaction, or nothing is. With --max-rejects N,
+            The file's lines are routed by the type in their GID and mapped to columns by the query file's \
+            `#!` mapping. Everything is committed in one transaction, or nothing is. With --max-rejects N, \
             up to N bad lines are skipped and kept in rejected_records; the run then ends as partial.
             """)
 

@@ -8,19 +8,21 @@ struct WorkerCommand: AsyncParsableCommand {
         commandName: "worker",
         abstract: "Run scheduled imports until stopped: claim the most overdue shop, import it, record the outcome, repeat.",
         discussion: """
-            Schedules: `shopbulk shop edit NAME --delta-every 15m --reconcile-every 1d`. A shop's first claim
-            runs its full import (resuming an interrupted one), later claims a reconcile when one is due,
-            else a delta. Any number of workers on any number of hosts share the shops through the same
-            database: a claim is the shop's import lock, a session-level advisory lock held by the
-            worker's session for the whole import, which other workers skip. A worker that dies loses
-            its locks with its connections, and the next claim of its shop resumes the import from the
-            ledger. A shop that fails waits --backoff, doubling after each failure in a row, at most
-            --max-backoff; `status` shows the error, the next due time and which worker (host:pid)
-            holds a shop now. Waiting when nothing is due: LISTEN/NOTIFY (a claim ended, a schedule
+            Schedules: `shopbulk shop edit NAME --delta-every 15m --reconcile-every 1d`. A shop's first claim \
+            runs its full import (resuming an interrupted one), later claims a reconcile when one is due, \
+            else a delta. Any number of workers on any number of hosts share the shops through the same \
+            database: a claim is the shop's import lock, a session-level advisory lock held by the \
+            worker's session for the whole import, which other workers skip. A worker that dies loses \
+            its locks with its connections, and the next claim of its shop resumes the import from the \
+            ledger. A shop that fails waits --backoff, doubling after each failure in a row, at most \
+            --max-backoff; `status` shows the error, the next due time and which worker (host:pid) \
+            holds a shop now. Waiting when nothing is due: LISTEN/NOTIFY (a claim ended, a schedule \
             changed), the next due time, or --idle-wait, whichever comes first.
-            Connections: at most jobs × (operations + 1) + 1 (each import: a control session and one
+
+            Connections: at most jobs × (operations + 1) + 1 (each import: a control session and one \
             per operation; +1 for the command itself).
-            SIGTERM or Ctrl-C: imports in flight stop cleanly (every run left resumable, the claims
+
+            SIGTERM or Ctrl-C: imports in flight stop cleanly (every run left resumable, the claims \
             recorded as interrupted, the locks released) and the worker exits with 0.
             """)
 

@@ -3,15 +3,6 @@ import Foundation
 import JSONL
 import ShopifyAdmin
 
-/// `shopbulk jsonl`: tools for JSONL files.
-struct JSONLCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "jsonl",
-        abstract: "Work with JSONL files (Shopify bulk operation results).",
-        subcommands: [JSONLCheckCommand.self]
-    )
-}
-
 /// `shopbulk jsonl check FILE|-`: validates every line of a JSONL file, streaming.
 struct JSONLCheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -4,15 +4,6 @@ import Foundation
 import Importer
 import ShopifyAdmin
 
-/// `shopbulk query`: work with query files.
-struct QueryCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "query",
-        abstract: "Work with bulk query files (queries/*.graphql).",
-        subcommands: [QueryCheckCommand.self]
-    )
-}
-
 /// `shopbulk query check FILE|NAME`: the bulk rules, the mapping, and what would be submitted.
 struct QueryCheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,7 +45,7 @@ struct QueryCheckCommand: ParsableCommand {
     @Option(name: .customLong("var"), help: "A {{var:NAME}} value, as NAME=VALUE (repeatable).")
     var variables: [String] = []
 
-    @Option(help: "An Admin API schema file (SDL), e.g. ../shared/testdata/shopify-admin-schema/admin-2026-01.graphql.")
+    @Option(help: "An Admin API schema file (SDL), e.g. admin-2026-01.graphql from Shopify's schema repository or `shopbulk schema show`.")
     var schema: String?
 
     @Option(help: "Check for this shop: its API version, and the schema cached for it by `shopbulk schema pull`.")

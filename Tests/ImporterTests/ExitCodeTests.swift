@@ -45,7 +45,8 @@ struct ErrorCodeTests {
         while let path = engine.nextObject() as? String {
             guard path.hasSuffix(".swift") else { continue }
             let text = try String(contentsOfFile: root + "Importer/" + path, encoding: .utf8)
-            for match in text.matches(of: /ImportError\(code: "([A-Z_]+)"/) { codes.insert(String(match.1)) }
+            // swift format breaks long calls after the parenthesis: the code may be on the next line.
+            for match in text.matches(of: /ImportError\(\s*code:\s*"([A-Z_]+)"/) { codes.insert(String(match.1)) }
             for match in text.matches(of: /errorCode: "([A-Z_]+)"/) { codes.insert(String(match.1)) }
         }
         return codes
@@ -57,6 +58,8 @@ struct ErrorCodeTests {
         let codes = try Self.definedCodes()
         #expect(codes.count >= 40, "read \(codes.count) codes")
         #expect(codes.contains("shop-not-found") && codes.contains("malformed-line") && codes.contains("INCONSISTENT"))
+        // Codes whose call is broken over two lines.
+        #expect(codes.isSuperset(of: ["LOCKED", "LOCK_LOST", "NO_FULL_IMPORT", "UNFINISHED", "SIZE_MISMATCH", "INCOMPLETE"]))
         let missing = codes.filter { !page.contains("`\($0)`") }.sorted()
         #expect(missing.isEmpty, "not on docs/error-codes.md: \(missing)")
     }

@@ -32,9 +32,20 @@ struct FullResumeTests {
             #expect(try h.count("SELECT count(*) FROM sync_state WHERE shop_id = \(shop) AND full_import_done_at IS NOT NULL") == 2)
 
             // Everything complete, nothing open: an explicit --full imports the whole history again.
+            let parents = "SELECT count(*) FROM sync_runs WHERE shop_id = \(shop) AND kind = 'full' AND parent_run_id IS NULL"
+            #expect(try h.count(parents) == 2)
             let again = try await h.full()
             #expect(again.operationsSubmitted > 0)
             #expect(h.sim.operations.count > submitted)
+            // Both resources, each with a new parent, both complete again.
+            #expect(try h.count(parents) == 4)
+            #expect(try h.count(open) == 0)
+            let marks = """
+                SELECT count(*) FROM sync_state WHERE shop_id = \(shop) AND full_import_done_at IS NOT NULL AND last_run_id IN
+                    (SELECT id FROM sync_runs WHERE shop_id = \(shop) AND kind = 'full' AND parent_run_id IS NULL AND status = 'loaded'
+                     ORDER BY id DESC LIMIT 2)
+                """
+            #expect(try h.count(marks) == 2)
         } catch {
             await h.stop()
             throw error

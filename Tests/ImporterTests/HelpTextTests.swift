@@ -6,12 +6,19 @@ import Testing
 /// pipe here, where swift-argument-parser wraps at 80).
 @Suite("Help texts read well at 80 columns")
 struct HelpTextTests {
+    /// The test's environment with an 80-column terminal, whatever COLUMNS the caller exported.
+    static var environment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["COLUMNS"] = "80"
+        return env
+    }
+
     /// Every command path, found by walking the SUBCOMMANDS sections from the root.
     static func commandPaths() throws -> [[String]] {
         var paths: [[String]] = [[]]
         var queue: [[String]] = [[]]
         while let path = queue.popLast() {
-            let help = try runProcess(TestEnvironment.shopbulkBinary, path + ["--help"]).stdout
+            let help = try runProcess(TestEnvironment.shopbulkBinary, path + ["--help"], environment: Self.environment).stdout
             guard let section = help.range(of: "\nSUBCOMMANDS:\n") else { continue }
             for line in help[section.upperBound...].split(separator: "\n", omittingEmptySubsequences: false) {
                 if line.isEmpty { break }
@@ -32,7 +39,7 @@ struct HelpTextTests {
         #expect(paths.count >= 30, "found \(paths.count) commands")
         #expect(paths.contains(["shop", "add"]) && paths.contains(["db", "url"]) && paths.contains(["schema", "pull"]))
         for path in paths {
-            let r = try runProcess(TestEnvironment.shopbulkBinary, path + ["--help"])
+            let r = try runProcess(TestEnvironment.shopbulkBinary, path + ["--help"], environment: Self.environment)
             #expect(r.status == 0, "\(path): \(r.stderr)")
             let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             // The USAGE line is swift-argument-parser's, never wrapped: it lists every option, which

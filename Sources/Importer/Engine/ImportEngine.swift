@@ -221,7 +221,9 @@ final class RunContext: @unchecked Sendable {
         let shopID = shop.id
         var openParents: [String: (id: Int64, windowEnd: Date)] = [:]
         var done: Set<String> = []
-        for resource in options.resources {
+        var resources: [String] = []
+        for resource in options.resources where !resources.contains(resource) { resources.append(resource) }
+        for resource in resources {
             if let open = try await control.ledger({ try $0.openParent(shopID: shopID, kind: "full", resource: resource) }) {
                 openParents[resource] = open
             }
@@ -232,8 +234,9 @@ final class RunContext: @unchecked Sendable {
         // A full import that is under way or incomplete finishes what is missing (a crash between two
         // resources' completions must not import the first again); only when every resource's full
         // import is complete and none is open does --full import everything again.
-        let startOver = openParents.isEmpty && done.count == options.resources.count
-        for resource in options.resources {
+        let startOver = openParents.isEmpty && done.count == resources.count
+        var plans: [(resource: String, plan: FullImportPlanner.Plan, snapshot: Date)] = []
+        for resource in resources {
             let q = try query(resource)
             if !startOver && openParents[resource] == nil && done.contains(resource) {
                 engine.logger.info("the full import is complete; not importing it again", metadata: ["resource": "\(resource)"])
@@ -252,22 +255,32 @@ final class RunContext: @unchecked Sendable {
             let oldest = try await historyStart(resource: root, field: options.windowField)
             let plan = FullImportPlanner.plan(
                 shopID: shopID, resource: resource, query: q, field: field, oldest: oldest, snapshot: snapshot, days: options.windowDays)
-            // The parent and all its windows in one transaction: a crash never leaves half a plan.
-            let parent = try await control.run { connection in
-                try connection.transaction {
-                    let ledger = RunLedger(connection: connection)
-                    let parent = try ledger.create(plan.parent)
-                    for var window in plan.windows {
+            plans.append((resource, plan, snapshot))
+        }
+        // Every new plan, parents and windows, in one transaction: a crash or a failed request while
+        // planning never leaves half a plan, nor one resource re-planned and the next still "complete".
+        let planned = plans
+        let parents = try await control.run { connection in
+            try connection.transaction {
+                let ledger = RunLedger(connection: connection)
+                return try planned.map { entry in
+                    let parent = try ledger.create(entry.plan.parent)
+                    for var window in entry.plan.windows {
                         window.parentRunID = parent
                         try ledger.create(window)
                     }
                     return parent
                 }
             }
+        }
+        for (entry, parent) in zip(plans, parents) {
             engine.logger.info(
                 "planned the full import",
-                metadata: ["resource": "\(resource)", "windows": "\(plan.windows.count)", "from": "\(plan.parent.windowStart ?? "")"])
-            jobs.append((resource, parent, snapshot))
+                metadata: [
+                    "resource": "\(entry.resource)", "windows": "\(entry.plan.windows.count)",
+                    "from": "\(entry.plan.parent.windowStart ?? "")",
+                ])
+            jobs.append((entry.resource, parent, entry.snapshot))
         }
         try await runOpenWindows(kinds: ["full"], report: &report)
         // Every window loaded: the delta imports start from the snapshot time of the plan, not from the

@@ -37,7 +37,8 @@ struct ImportCommand: AsyncParsableCommand {
             operations at once (5 from 2026-01); a window that fails with TIMEOUT is split in two. Every \
             operation is recorded in sync_runs before it is submitted, so running the same command again \
             after a crash resumes: running operations are polled, finished ones downloaded, loaded windows \
-            skipped. --delta starts at the committed high-water mark minus --overlap-minutes. A lock keeps \
+            skipped, and a resource whose full import completed is not imported again; only when every \
+            resource's full import is complete does --full import the whole history anew. --delta starts at the committed high-water mark minus --overlap-minutes. A lock keeps \
             two imports of one shop from running at once.
 
             --all runs the enabled shops, up to --jobs at once (one progress view, one summary); a shop \

@@ -1,6 +1,6 @@
 /// A string as a JSON string literal, which is also a GraphQL string literal: quotes, backslashes and
 /// control characters escaped (and DEL, U+2028 and U+2029, which some readers take for line ends), so
-/// that no value can end the literal early or break a line. The one escaper of the package.
+/// that no value can end the literal early or break a line. The one for JSON and GraphQL text (COPY text has its own, in RowEncoder).
 public enum JSONString {
     public static func quoted(_ s: String) -> String {
         var out = ""

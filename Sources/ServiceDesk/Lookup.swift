@@ -129,17 +129,6 @@ public struct LookupLineItem: Sendable, Encodable, Equatable {
     public var currency: String?
 }
 
-extension LookupOrder {
-    /// Sets the order's line items; a line without a currency of its own is in the order's.
-    mutating func attach(_ lines: [LookupLineItem]) {
-        lineItems = lines.map { line in
-            var line = line
-            if line.currency == nil { line.currency = currency }
-            return line
-        }
-    }
-}
-
 /// Read-only queries for service desks, straight from the mirror tables and views.
 public struct ServiceDeskQueries {
     let connection: PostgresConnection
@@ -148,7 +137,8 @@ public struct ServiceDeskQueries {
     /// Looks up `email` (case-insensitively) in `shop`: the customers with that address, through the
     /// `contacts` or `customer_accounts` view, and the latest `orderLimit` orders that are theirs or
     /// that carry the address themselves (guest checkouts, and orders whose customer is not imported),
-    /// newest first, each with its line items. Deleted rows are left out.
+    /// newest first, each with its line items. Deleted rows are left out. Two statements: the people,
+    /// then their orders with the orders' lines.
     public func lookup(shop: Shop, email rawEmail: String, orderLimit: Int = 10) throws -> ServiceDeskLookup {
         let email = rawEmail.trimmingCharacters(in: .whitespacesAndNewlines)
         let people = try findPeople(shop: shop, email: email)
@@ -164,18 +154,20 @@ public struct ServiceDeskQueries {
         var count = 0
         var orders: [LookupOrder] = []
         if orderLimit > 0 {
-            // The orders and how many match in one statement: the window count is taken over every
-            // matched row before the LIMIT, and no row means none matched.
+            // The orders, how many match, and each order's line items in one statement: the window
+            // count is taken over every matched row before the LIMIT (no row means none matched), and
+            // the lines are read for the kept orders only, outside the LIMIT.
             let rows = try connection.query(
-                """
-                SELECT o.id, o.gid, o.name, o.email, o.customer_id,
-                       CASE WHEN o.customer_id = ANY($3::bigint[]) THEN 'customer'
-                            WHEN o.customer_id IS NULL THEN 'guest' ELSE 'email' END AS matched_by,
-                       \(Self.orderColumns), count(*) OVER () AS matched_count
-                \(matched)
-                ORDER BY o.created_at DESC NULLS LAST, o.id DESC
-                LIMIT $4
-                """, [shop.id, email, ids, orderLimit], name: "lookup orders")
+                Self.withLineItems(
+                    """
+                    SELECT o.id, o.gid, o.name, o.email, o.customer_id,
+                           CASE WHEN o.customer_id = ANY($3::bigint[]) THEN 'customer'
+                                WHEN o.customer_id IS NULL THEN 'guest' ELSE 'email' END AS matched_by,
+                           \(Self.orderColumns), count(*) OVER () AS matched_count
+                    \(matched)
+                    ORDER BY o.created_at DESC NULLS LAST, o.id DESC
+                    LIMIT $4
+                    """), [shop.id, email, ids, orderLimit], name: "lookup orders")
             count = try rows.first?["matched_count"].decode(Int.self) ?? 0
             orders = try rows.map(Self.decodeOrder)
         } else {
@@ -183,17 +175,14 @@ public struct ServiceDeskQueries {
                 try connection.query("SELECT count(*) AS n \(matched)", [shop.id, email, ids], name: "count lookup orders").first?["n"].int
                 ?? 0
         }
-        if !orders.isEmpty {
-            let lines = try lineItems(shop: shop, orderIDs: orders.map(\.id))
-            for i in orders.indices { orders[i].attach(lines[orders[i].id] ?? []) }
-        }
         return ServiceDeskLookup(
             shop: shop.name, email: email, presentedAs: shop.customersAs.rawValue, people: people, orderCount: count, orders: orders)
     }
 
-    /// The columns of an order after `matched_by`, as `decodeOrder` reads them (`o` is `orders`).
+    /// The columns of an order after `matched_by`, as `decodeOrder` reads them (`o` is `orders`;
+    /// `sort_at` is for `withLineItems`' order).
     static let orderColumns = """
-        \(iso("o.created_at")) AS created_at, \(iso("o.processed_at")) AS processed_at,
+        o.created_at AS sort_at, \(iso("o.created_at")) AS created_at, \(iso("o.processed_at")) AS processed_at,
                \(iso("o.cancelled_at")) AS cancelled_at,
                o.financial_status, o.fulfillment_status, o.currency_code,
                o.total_price::text AS total_price, o.subtotal_price::text AS subtotal_price, o.total_tax::text AS total_tax,
@@ -203,7 +192,8 @@ public struct ServiceDeskQueries {
                o.fulfillments::text AS fulfillments, o.refunds::text AS refunds
         """
 
-    /// An order row of `id, gid, name, email, customer_id, matched_by` and `orderColumns`, without its line items.
+    /// An order row of `id, gid, name, email, customer_id, matched_by`, `orderColumns` and
+    /// `withLineItems`' `line_items`.
     static func decodeOrder(_ row: PostgresRow) throws -> LookupOrder {
         LookupOrder(
             id: try row["id"].decode(Int64.self), gid: row["gid"].string ?? "", name: row["name"].string,
@@ -215,33 +205,55 @@ public struct ServiceDeskQueries {
             subtotalPrice: row["subtotal_price"].string,
             totalTax: row["total_tax"].string, totalDiscounts: row["total_discounts"].string,
             totalShipping: row["total_shipping"].string, totalRefunded: row["total_refunded"].string,
-            currentTotalPrice: row["current_total_price"].string, tags: decodeTags(row["tags"].string), lineItems: [],
+            currentTotalPrice: row["current_total_price"].string, tags: decodeTags(row["tags"].string),
+            lineItems: try decodeLineItems(row["line_items"].string, orderCurrency: row["currency_code"].string),
             fulfillments: try decodeFulfillments(row["fulfillments"].string), refunds: try decodeRefunds(row["refunds"].string))
     }
 
-    /// The line items of some orders of `shop`, by order id, each in id order; a line without a currency
-    /// of its own is left nil here (callers fill in the order's).
-    func lineItems(shop: Shop, orderIDs: [Int64]) throws -> [Int64: [LookupLineItem]] {
-        var lines: [Int64: [LookupLineItem]] = [:]
-        for row in try connection.query(
-            """
-            SELECT order_id, id, title, variant_title, sku, quantity,
-                   original_unit_price::text AS unit_price, discounted_unit_price::text AS discounted_unit_price,
-                   discounted_total::text AS total, currency_code
-            FROM order_lines
-            WHERE shop_id = $1 AND order_id = ANY($2::bigint[]) AND deleted_at IS NULL
-            ORDER BY order_id, id
-            """, [shop.id, orderIDs.map(String.init)], name: "lookup order lines")
-        {
-            let orderID = try row["order_id"].decode(Int64.self)
-            lines[orderID, default: []].append(
-                LookupLineItem(
-                    id: try row["id"].decode(Int64.self), title: row["title"].string, variantTitle: row["variant_title"].string,
-                    sku: row["sku"].string, quantity: row["quantity"].int, unitPrice: row["unit_price"].string,
-                    discountedUnitPrice: row["discounted_unit_price"].string, total: row["total"].string,
-                    currency: row["currency_code"].string))
+    /// `orders`, a statement of `$1` (the shop's id) that selects `id` and `sort_at` among the order
+    /// columns and ends in ORDER BY … LIMIT, with a `line_items` column added after its LIMIT: each
+    /// kept order's lines (not deleted) in id order, as a JSON array of `[id, title, variant_title,
+    /// sku, quantity, unit price, discounted unit price, total, currency]` with money as exact text.
+    /// Newest first, like the statement.
+    static func withLineItems(_ orders: String) -> String {
+        """
+        SELECT m.*,
+               (SELECT coalesce(json_agg(json_build_array(l.id, l.title, l.variant_title, l.sku, l.quantity,
+                                         l.original_unit_price::text, l.discounted_unit_price::text,
+                                         l.discounted_total::text, l.currency_code) ORDER BY l.id), '[]')::text
+                FROM order_lines l
+                WHERE l.shop_id = $1 AND l.order_id = m.id AND l.deleted_at IS NULL) AS line_items
+        FROM (
+        \(orders)
+        ) m
+        ORDER BY m.sort_at DESC NULLS LAST, m.id DESC
+        """
+    }
+
+    /// `withLineItems`' `line_items`: a line without a currency of its own is in the order's.
+    static func decodeLineItems(_ json: String?, orderCurrency: String?) throws -> [LookupLineItem] {
+        let column = "order_lines"
+        guard let json else { return [] }
+        let value: JSONValue
+        do {
+            value = try JSONValue(parsing: json)
+        } catch {
+            throw LookupError(message: "\(column): the lines' JSON does not parse: \(error)")
         }
-        return lines
+        guard case .array(let lines) = value else { throw shapeError(column, nil, "not a list") }
+        return try lines.map { line in
+            guard case .array(let f) = line, f.count == 9 else { throw shapeError(column, nil, "a line is not 9 values") }
+            func string(_ i: Int) -> String? {
+                switch f[i] {
+                case .string(let s), .number(let s): s
+                default: nil
+                }
+            }
+            guard let id = string(0).flatMap({ Int64($0) }) else { throw shapeError(column, "id", "not a number") }
+            return LookupLineItem(
+                id: id, title: string(1), variantTitle: string(2), sku: string(3), quantity: string(4).flatMap { Int($0) },
+                unitPrice: string(5), discountedUnitPrice: string(6), total: string(7), currency: string(8) ?? orderCurrency)
+        }
     }
 
     func findPeople(shop: Shop, email: String) throws -> [LookupPerson] {

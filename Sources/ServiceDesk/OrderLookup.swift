@@ -51,20 +51,18 @@ extension ServiceDeskQueries {
             parameters = [shop.id, name, id]
         }
         let rows = try connection.query(
-            """
-            SELECT o.id, o.gid, o.name, o.email, o.customer_id,
-                   CASE WHEN o.customer_id IS NULL THEN 'guest'
-                        WHEN EXISTS (SELECT 1 FROM customers c WHERE c.shop_id = o.shop_id AND c.id = o.customer_id AND c.deleted_at IS NULL)
-                        THEN 'customer' ELSE 'email' END AS matched_by,
-                   \(Self.orderColumns)
-            FROM orders o
-            WHERE o.shop_id = $1 AND o.deleted_at IS NULL AND \(condition)
-            ORDER BY \(preferName)o.created_at DESC NULLS LAST, o.id DESC
-            LIMIT 1
-            """, parameters, name: "lookup one order")
-        guard let row = rows.first else { return nil }
-        var order = try Self.decodeOrder(row)
-        order.attach(try lineItems(shop: shop, orderIDs: [order.id])[order.id] ?? [])
-        return order
+            Self.withLineItems(
+                """
+                SELECT o.id, o.gid, o.name, o.email, o.customer_id,
+                       CASE WHEN o.customer_id IS NULL THEN 'guest'
+                            WHEN EXISTS (SELECT 1 FROM customers c WHERE c.shop_id = o.shop_id AND c.id = o.customer_id AND c.deleted_at IS NULL)
+                            THEN 'customer' ELSE 'email' END AS matched_by,
+                       \(Self.orderColumns)
+                FROM orders o
+                WHERE o.shop_id = $1 AND o.deleted_at IS NULL AND \(condition)
+                ORDER BY \(preferName)o.created_at DESC NULLS LAST, o.id DESC
+                LIMIT 1
+                """), parameters, name: "lookup one order")
+        return try rows.first.map(Self.decodeOrder)
     }
 }

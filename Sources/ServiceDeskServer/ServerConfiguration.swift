@@ -19,14 +19,14 @@ public struct ServerConfiguration: Sendable {
     public var staleAfterSeconds: Int
     /// The longest life of a panel link (`ttl_seconds` in `POST /v1/panel-links`).
     public var maximumLinkSeconds: Int
-    /// How long a verified API key is trusted before it is checked again (so a revocation takes
-    /// effect within this time).
-    public var keyCacheSeconds: Double
+    /// How long a verified API key, and a shop's row, is trusted before it is read again (so a
+    /// revocation, or a shop's changed `customers_as`, takes effect within this time).
+    public var cacheSeconds: Double
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, databaseURL: String, migrationsDirectory: String, frameAncestors: [String] = [],
         publicURL: String? = nil, databaseConnections: Int = 8, maximumWaiting: Int = 1024, staleAfterSeconds: Int = 86_400,
-        maximumLinkSeconds: Int = 3_600, keyCacheSeconds: Double = 1
+        maximumLinkSeconds: Int = 3_600, cacheSeconds: Double = 1
     ) {
         self.host = host
         self.port = port
@@ -38,7 +38,7 @@ public struct ServerConfiguration: Sendable {
         self.maximumWaiting = maximumWaiting
         self.staleAfterSeconds = staleAfterSeconds
         self.maximumLinkSeconds = maximumLinkSeconds
-        self.keyCacheSeconds = keyCacheSeconds
+        self.cacheSeconds = cacheSeconds
     }
 
     /// Parses `ADDR:PORT`, `[v6]:PORT` or `:PORT` (127.0.0.1).

@@ -15,7 +15,8 @@ public struct ServiceDeskServer: Sendable {
     public let configuration: ServerConfiguration
     let signer: PanelLinkSigner
     let pool: DatabasePool
-    let keys: KeyCache
+    let keys: ExpiringCache<[UInt8], APIKeyRecord>
+    let shops: ExpiringCache<String, Shop>
     let metrics: ServerMetrics
     let panel: PanelRenderer
     let logger: Logger
@@ -31,7 +32,8 @@ public struct ServiceDeskServer: Sendable {
         self.signer = signer
         self.pool = DatabasePool(
             url: configuration.databaseURL, size: configuration.databaseConnections, maximumWaiting: configuration.maximumWaiting)
-        self.keys = KeyCache(ttl: configuration.keyCacheSeconds)
+        self.keys = ExpiringCache(ttl: configuration.cacheSeconds)
+        self.shops = ExpiringCache(ttl: configuration.cacheSeconds)
         self.metrics = ServerMetrics()
         self.panel = try PanelRenderer(frameAncestors: configuration.frameAncestors)
         self.logger = logger
@@ -100,27 +102,45 @@ final class BoundPort: @unchecked Sendable {
     }
 }
 
-/// Verified API keys, trusted for `ttl` seconds (a revocation takes effect within that time), so
-/// that a lookup costs no extra query per request. Keyed by the key's SHA-256, never the key.
-final class KeyCache: @unchecked Sendable {
+/// Values read from the database and trusted for `ttl` seconds, so that a request costs no query
+/// for what rarely changes: verified API keys (keyed by the key's SHA-256, never the key; a
+/// revocation takes effect within `ttl`) and shops by name (a changed `customers_as` likewise).
+/// Only found values are kept, and at most `capacity` of them (beyond it the cache starts over).
+final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: @unchecked Sendable {
     let ttl: Double
+    let capacity: Int
     private let lock = NSLock()
-    private var entries: [[UInt8]: (record: APIKeyRecord, at: Date)] = [:]
+    private var entries: [Key: (value: Value, at: Date)] = [:]
 
-    init(ttl: Double) { self.ttl = ttl }
-
-    func get(_ hash: [UInt8]) -> APIKeyRecord? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let entry = entries[hash], Date().timeIntervalSince(entry.at) < ttl else { return nil }
-        return entry.record
+    init(ttl: Double, capacity: Int = 10_000) {
+        self.ttl = ttl
+        self.capacity = capacity
     }
 
-    func put(_ hash: [UInt8], _ record: APIKeyRecord) {
+    func get(_ key: Key) -> Value? {
         lock.lock()
         defer { lock.unlock() }
-        if entries.count > 10_000 { entries.removeAll() }
-        entries[hash] = (record, Date())
+        guard let entry = entries[key], Date().timeIntervalSince(entry.at) < ttl else { return nil }
+        return entry.value
+    }
+
+    func put(_ key: Key, _ value: Value) {
+        lock.lock()
+        defer { lock.unlock() }
+        if entries.count >= capacity { entries.removeAll() }
+        entries[key] = (value, Date())
+    }
+}
+
+extension ExpiringCache where Key == String, Value == Shop {
+    /// The shop named `name`, from the cache or read on `connection`; nil when there is none (or the
+    /// name cannot exist).
+    func find(_ name: String, _ connection: PostgresConnection) throws -> Shop? {
+        guard Handlers.isShopName(name) else { return nil }
+        if let shop = get(name) { return shop }
+        guard let shop = try ShopStore(connection: connection).find(name) else { return nil }
+        put(name, shop)
+        return shop
     }
 }
 
@@ -180,6 +200,7 @@ enum JSONOutput {
 struct Handlers: Sendable {
     let server: ServiceDeskServer
     var pool: DatabasePool { server.pool }
+    var shops: ExpiringCache<String, Shop> { server.shops }
 
     /// Checks `Authorization: Bearer KEY` (and, when `shop` is given, that the key may read it).
     func authorize(_ request: Request, shop: String?) async -> Authorization {
@@ -338,7 +359,7 @@ struct Handlers: Sendable {
     /// The lookup in one trip to the pool; nil when the shop does not exist.
     func lookup(shop: String, email: String, orders: Int) async throws -> ServiceDeskLookup? {
         try await pool.withConnection { connection -> ServiceDeskLookup? in
-            guard Self.isShopName(shop), let found = try ShopStore(connection: connection).find(shop) else { return nil }
+            guard let found = try shops.find(shop, connection) else { return nil }
             return try ServiceDeskQueries(connection: connection).lookup(shop: found, email: email, orderLimit: orders)
         }
     }
@@ -356,7 +377,7 @@ struct Handlers: Sendable {
                 case noShop, noOrder, order(LookupOrder)
             }
             let found = try await pool.withConnection { connection -> Found in
-                guard Self.isShopName(shop), let s = try ShopStore(connection: connection).find(shop) else { return .noShop }
+                guard let s = try shops.find(shop, connection) else { return .noShop }
                 return try ServiceDeskQueries(connection: connection).order(shop: s, reference: parsed).map { .order($0) } ?? .noOrder
             }
             switch found {
@@ -412,7 +433,7 @@ struct Handlers: Sendable {
         do {
             let shopName = body.shop
             let exists = try await pool.withConnection { c in
-                try Self.isShopName(shopName) && ShopStore(connection: c).find(shopName) != nil
+                try shops.find(shopName, c) != nil
             }
             guard exists else { return JSONOutput.error(.notFound, code: "shop_not_found", message: "no shop named \(body.shop)") }
         } catch {

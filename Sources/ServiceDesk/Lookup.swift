@@ -143,41 +143,47 @@ public struct ServiceDeskQueries {
         let email = rawEmail.trimmingCharacters(in: .whitespacesAndNewlines)
         let people = try findPeople(shop: shop, email: email)
         let ids = people.map { String($0.id) }
-        let matched = """
-            FROM orders o
-            WHERE o.shop_id = $1 AND o.deleted_at IS NULL
-              AND (o.customer_id = ANY($3::bigint[])
-                   OR (lower(o.email) = lower($2)
-                       AND NOT EXISTS (SELECT 1 FROM customers c
-                                       WHERE c.shop_id = o.shop_id AND c.id = o.customer_id AND c.deleted_at IS NULL)))
-            """
         var count = 0
         var orders: [LookupOrder] = []
         if orderLimit > 0 {
-            // The orders, how many match, and each order's line items in one statement: the window
-            // count is taken over every matched row before the LIMIT (no row means none matched), and
-            // the lines are read for the kept orders only, outside the LIMIT.
-            let rows = try connection.query(
-                Self.withLineItems(
-                    """
-                    SELECT o.id, o.gid, o.name, o.email, o.customer_id,
-                           CASE WHEN o.customer_id = ANY($3::bigint[]) THEN 'customer'
-                                WHEN o.customer_id IS NULL THEN 'guest' ELSE 'email' END AS matched_by,
-                           \(Self.orderColumns), count(*) OVER () AS matched_count
-                    \(matched)
-                    ORDER BY o.created_at DESC NULLS LAST, o.id DESC
-                    LIMIT $4
-                    """), [shop.id, email, ids, orderLimit], name: "lookup orders")
+            let rows = try connection.query(Self.ordersStatement, [shop.id, email, ids, orderLimit], name: "lookup orders")
             count = try rows.first?["matched_count"].decode(Int.self) ?? 0
             orders = try rows.map(Self.decodeOrder)
         } else {
             count =
-                try connection.query("SELECT count(*) AS n \(matched)", [shop.id, email, ids], name: "count lookup orders").first?["n"].int
+                try connection.query(Self.orderCountStatement, [shop.id, email, ids], name: "count lookup orders").first?["n"].int
                 ?? 0
         }
         return ServiceDeskLookup(
             shop: shop.name, email: email, presentedAs: shop.customersAs.rawValue, people: people, orderCount: count, orders: orders)
     }
+
+    /// A person's or an address's orders: `$1` the shop's id, `$2` the address, `$3` the people's ids.
+    static let matchedOrders = """
+        FROM orders o
+        WHERE o.shop_id = $1 AND o.deleted_at IS NULL
+          AND (o.customer_id = ANY($3::bigint[])
+               OR (lower(o.email) = lower($2)
+                   AND NOT EXISTS (SELECT 1 FROM customers c
+                                   WHERE c.shop_id = o.shop_id AND c.id = o.customer_id AND c.deleted_at IS NULL)))
+        """
+
+    /// The lookup's orders (`$4` of them at most), how many match, and each order's line items in one
+    /// statement: the window count is taken over every matched row before the LIMIT (no row means none
+    /// matched), and the lines are read for the kept orders only, outside the LIMIT.
+    public static let ordersStatement = withLineItems(
+        """
+        SELECT o.id, o.gid, o.name, o.email, o.customer_id,
+               CASE WHEN o.customer_id = ANY($3::bigint[]) THEN 'customer'
+                    WHEN o.customer_id IS NULL THEN 'guest' ELSE 'email' END AS matched_by,
+               \(orderColumns), count(*) OVER () AS matched_count
+        \(matchedOrders)
+        ORDER BY o.created_at DESC NULLS LAST, o.id DESC
+        LIMIT $4
+        """)
+
+    /// How many orders a lookup matches, for a lookup of no orders.
+    static let orderCountStatement = "SELECT count(*) AS n \(matchedOrders)"
 
     /// The columns of an order after `matched_by`, as `decodeOrder` reads them (`o` is `orders`;
     /// `sort_at` is for `withLineItems`' order).
@@ -256,7 +262,9 @@ public struct ServiceDeskQueries {
         }
     }
 
-    func findPeople(shop: Shop, email: String) throws -> [LookupPerson] {
+    /// The people with an address (`$1` the shop's id, `$2` the address) as `customersAs` presents
+    /// them.
+    public static func peopleStatement(_ customersAs: Shop.CustomersAs) -> String {
         let address = """
             nullif(concat_ws(', ', nullif(address->>'company', ''), nullif(address->>'address1', ''), nullif(address->>'address2', ''),
                    nullif(trim(concat_ws(' ', address->>'zip', address->>'city')), ''), nullif(address->>'province', ''),
@@ -268,7 +276,7 @@ public struct ServiceDeskQueries {
         let mapped = "EXISTS (SELECT 1 FROM contact_field_map WHERE shop_id = $1 AND field = 'email')"
         // The view's own names for what differs between a contact and a customer account.
         let (view, id, name, mappedEmail, phone, state) =
-            switch shop.customersAs {
+            switch customersAs {
             case .contact: ("contacts", "contact_id", "full_name", "email", "phone", "state")
             case .customer: ("customer_accounts", "account_id", "account_name", "main_email", "main_phone", "NULL::text")
             }
@@ -276,17 +284,20 @@ public struct ServiceDeskQueries {
             SELECT \(id) AS id, gid, \(name) AS name, \(mappedEmail) AS email, \(phone) AS phone, \(state) AS state, note,
                    number_of_orders, amount_spent::text AS amount_spent, amount_spent_currency, \(address) AS address,
                    coalesce(to_json(tags), '[]')::text AS tags,
-                   \(Self.iso("created_at")) AS created_at, \(Self.iso("updated_at")) AS updated_at,
+                   \(iso("created_at")) AS created_at, \(iso("updated_at")) AS updated_at,
                    company, custom_fields::text AS custom_fields
             FROM \(view)
             """
-        let sql = """
+        return """
             \(columns) WHERE shop_id = $1 AND lower(customer_email) = lower($2) AND NOT \(mapped)
             UNION ALL
             \(columns) WHERE shop_id = $1 AND lower(\(mappedEmail)) = lower($2) AND \(mapped)
             ORDER BY updated_at DESC NULLS LAST, id
             """
-        return try connection.query(sql, [shop.id, email], name: "lookup customers").map { row in
+    }
+
+    func findPeople(shop: Shop, email: String) throws -> [LookupPerson] {
+        return try connection.query(Self.peopleStatement(shop.customersAs), [shop.id, email], name: "lookup customers").map { row in
             LookupPerson(
                 id: try row["id"].decode(Int64.self), gid: row["gid"].string ?? "", name: row["name"].string, email: row["email"].string,
                 phone: row["phone"].string, state: row["state"].string, tags: Self.decodeTags(row["tags"].string), note: row["note"].string,

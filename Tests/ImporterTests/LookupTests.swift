@@ -134,6 +134,65 @@ struct LookupTests {
         // Her orders still carry the address; they are found by e-mail now.
         #expect(gone.orders.map(\.id) == [5002, 5003, 5001])
         #expect(gone.orders.map(\.matchedBy) == ["email", "guest", "email"])
+
+        // A deleted line is left out of its order; the order's other line stays.
+        try h.connection.query("UPDATE order_lines SET deleted_at = now() WHERE id = 9012")
+        let lines = try queries.lookup(shop: accounts, email: "ann.example@example.com")
+        #expect(lines.orders.last?.lineItems.map(\.sku) == ["TS-RED"])
+    }
+
+    @Test("the lookup's two statements are index-backed on a shop of some size: the e-mail, customer and order indexes, no sequential scan")
+    func indexBacked() throws {
+        let h = try LoaderHarness()
+        try LookupData.load(into: h)
+        // Other people's rows, so that an index pays (on a handful of rows a scan is cheaper), and the
+        // statistics autovacuum would gather for a table of this size.
+        try h.connection.query(
+            """
+            INSERT INTO customers (shop_id, id, gid, email, updated_at)
+            SELECT $1, 100000 + g, 'gid://shopify/Customer/' || (100000 + g), 'other' || g || '@example.com', now() FROM generate_series(1, 5000) g
+            """, [h.shop.id])
+        try h.connection.query(
+            """
+            INSERT INTO orders (shop_id, id, gid, name, email, customer_id, created_at)
+            SELECT $1, 200000 + g, 'gid://shopify/Order/' || (200000 + g), '#' || (200000 + g), 'other' || (g % 5000) || '@example.com',
+                   100000 + g % 5000, now() - g * interval '1 hour' FROM generate_series(1, 20000) g
+            """, [h.shop.id])
+        try h.connection.query(
+            """
+            INSERT INTO order_lines (shop_id, id, gid, order_id, quantity)
+            SELECT $1, 300000 + g, 'gid://shopify/LineItem/' || (300000 + g), 200000 + (g % 20000) + 1, 1 FROM generate_series(1, 40000) g
+            """, [h.shop.id])
+        try h.connection.query("ANALYZE customers, orders, order_lines")
+        let email = "ann.example@example.com"
+        for customersAs in Shop.CustomersAs.allCases {
+            let statements: [(String, [any PostgresBindable], [String])] = [
+                (ServiceDeskQueries.peopleStatement(customersAs), [h.shop.id, email], ["customers_email_idx"]),
+                (
+                    ServiceDeskQueries.ordersStatement, [h.shop.id, email, ["7001"], 10],
+                    ["orders_customer_idx", "orders_email_idx", "order_lines_order_idx"]
+                ),
+            ]
+            for (sql, parameters, indexes) in statements {
+                let plan = try h.connection.query("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + sql, parameters)
+                    .compactMap { $0["QUERY PLAN"].string }
+                // Nodes that ran: the people statement's mapped-e-mail branch sits behind a one-time
+                // filter and is "never executed".
+                let ran = plan.filter { !$0.contains("never executed") }
+                let text = plan.joined(separator: "\n")
+                for table in ["customers", "orders", "order_lines"] {
+                    #expect(!ran.contains { $0.contains("Seq Scan on \(table) ") }, "\(customersAs):\n\(text)")
+                }
+                for index in indexes {
+                    #expect(
+                        ran.contains { $0.contains(" \(index) ") || $0.hasSuffix(" \(index)") },
+                        "\(customersAs): \(index) not used:\n\(text)")
+                }
+            }
+        }
+        // The lookup's answer is unchanged by the others.
+        let r = try ServiceDeskQueries(connection: h.connection).lookup(shop: h.shop, email: email)
+        #expect(r.orders.map(\.id) == [5006, 5002, 5003, 5001])
     }
 
     @Test("shopbulk lookup: table, --json, and exit 1 without a match")

@@ -20,6 +20,9 @@ public final class BlockingPool: @unchecked Sendable {
     public static let shared = BlockingPool(maximumThreads: 64, name: "shopbulk-blocking")
 
     public let maximumThreads: Int
+    /// 4 MiB, set rather than left to the platform's default for secondary threads: recursive work
+    /// (nested JSON, GraphQL documents) runs on these threads, to the depth the parsers accept.
+    public static let threadStackSize = 4 << 20
     private let name: String
     private let condition = NSCondition()
     private var queue: [() -> Void] = []
@@ -88,7 +91,7 @@ public final class BlockingPool: @unchecked Sendable {
             while true { self.next()() }
         }
         thread.name = "\(name)-\(number)"
-        thread.stackSize = 4 << 20
+        thread.stackSize = Self.threadStackSize
         thread.start()
     }
 }

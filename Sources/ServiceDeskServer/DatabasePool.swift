@@ -2,23 +2,29 @@ import Blocking
 import Foundation
 import Postgres
 
-/// A fixed, small number of PostgreSQL connections for the server's requests. libpq blocks, so every
-/// call runs on the pool's own threads (one per connection, a `BlockingPool`), never on an event
-/// loop or a cooperative thread; requests beyond the connections wait in order for one to be free,
-/// and beyond `maximumWaiting` are refused (`DatabasePoolError.busy`, 503) rather than queued without
-/// bound. Connections open on demand, are named `shopbulk serve` in `pg_stat_activity`, prepare their
-/// statements (`PostgresConnection.preparesStatements`), and a broken one is closed and replaced by the
-/// next request.
+/// A fixed, small number of PostgreSQL connections for the server's requests, each owned by a thread
+/// of its own (libpq blocks, so no call runs on an event loop or a cooperative thread). Requests queue
+/// in one FIFO queue of work, and a connection's thread takes the next piece as soon as it is done
+/// with one: a request that waits costs no hop back to the cooperative pool and out again, only the
+/// one that returns its answer. Beyond `maximumWaiting` queued requests the pool refuses
+/// (`DatabasePoolError.busy`, 503) rather than queue without bound. Threads and connections start on
+/// demand (a thread when work waits and none is idle), are named `shopbulk serve` in
+/// `pg_stat_activity`, prepare their statements (`PostgresConnection.preparesStatements`), and a
+/// broken connection is closed and opened anew for the next piece of work.
 public final class DatabasePool: @unchecked Sendable {
     public let url: String
     public let size: Int
     public let maximumWaiting: Int
-    private let threads: BlockingPool
-    private let lock = NSLock()
-    private var idle: [PostgresConnection] = []
+    private let condition = NSCondition()
+    /// Work not yet taken: given a connection (or why there is none), it runs and answers its caller.
+    private var queue: [@Sendable (Result<PostgresConnection, any Error>) -> Void] = []
+    private var head = 0
+    private var threads = 0
+    private var idleThreads = 0
+    /// Threads running a piece of work (taken in `next`, until it has answered).
+    private var busy = 0
     private var open = 0
     private var peak = 0
-    private var waiters: [CheckedContinuation<Result<Lease, DatabasePoolError>, Never>] = []
     private var closed = false
 
     public init(url: String, size: Int, maximumWaiting: Int = 1024) {
@@ -26,36 +32,132 @@ public final class DatabasePool: @unchecked Sendable {
         self.url = url
         self.size = size
         self.maximumWaiting = maximumWaiting
-        self.threads = BlockingPool(maximumThreads: size, name: "shopbulk-serve-db")
     }
 
     /// Connections open now and the most ever open at once (never more than `size`).
     public var counts: (open: Int, peak: Int) {
-        lock.lock()
-        defer { lock.unlock() }
+        condition.lock()
+        defer { condition.unlock() }
         return (open, peak)
     }
 
-    /// Runs `body` with a connection of the pool, on the pool's threads.
+    /// Work queued and not yet taken by a connection's thread.
+    public var waiting: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queue.count - head
+    }
+
+    /// Runs `body` with a connection of the pool, on that connection's thread, once the work queued
+    /// before it has been taken.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
-        let lease = try await acquire()
-        let result: Result<T, any Error> = await threads.run {
-            do {
-                let connection = try lease.connection ?? self.connect()
-                do {
-                    let value = try body(connection)
-                    self.release(connection)
-                    return .success(value)
-                } catch {
-                    if connection.isAlive { self.release(connection) } else { self.discard(connection) }
-                    return .failure(error)
-                }
-            } catch {
-                self.discard(nil)
-                return .failure(error)
+        let result: Result<T, any Error> = await withCheckedContinuation { continuation in
+            let work: @Sendable (Result<PostgresConnection, any Error>) -> Void = { connection in
+                continuation.resume(returning: Result { try body(connection.get()) })
             }
+            if let refusal = enqueue(work) { continuation.resume(returning: .failure(refusal)) }
         }
         return try result.get()
+    }
+
+    /// Queues `work`, starting a thread when it waits and none is idle; the refusal when closed or full.
+    private func enqueue(_ work: @escaping @Sendable (Result<PostgresConnection, any Error>) -> Void) -> DatabasePoolError? {
+        condition.lock()
+        if closed {
+            condition.unlock()
+            return .closed
+        }
+        // Waiting: the queued work beyond what the threads not busy (idle, between two pieces of
+        // work, or yet to start) are about to take.
+        if queue.count - head - (size - busy) >= maximumWaiting {
+            condition.unlock()
+            return .busy
+        }
+        queue.append(work)
+        let startOne = queue.count - head > idleThreads && threads < size
+        if startOne { threads += 1 }
+        let number = threads
+        condition.signal()
+        condition.unlock()
+        if startOne {
+            let thread = Thread { [self] in serve() }
+            thread.name = "shopbulk-serve-db-\(number)"
+            // As the blocking pool's threads: a lookup parses nested JSON (fulfillments) on this one.
+            thread.stackSize = BlockingPool.threadStackSize
+            thread.start()
+        }
+        return nil
+    }
+
+    /// The next piece of work, or nil when the pool is closed (the lock is taken and released here).
+    private func next() -> (@Sendable (Result<PostgresConnection, any Error>) -> Void)? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == queue.count && !closed {
+            idleThreads += 1
+            condition.wait()
+            idleThreads -= 1
+        }
+        guard head < queue.count else { return nil }
+        let work = queue[head]
+        head += 1
+        busy += 1
+        // Drop what was taken once it is most of the array.
+        if head > 64 && head * 2 > queue.count {
+            queue.removeFirst(head)
+            head = 0
+        }
+        return work
+    }
+
+    /// A connection's thread: takes work until the pool closes; opens its connection when it has
+    /// none (after a failure, for the next piece of work), and closes a broken one.
+    private func serve() {
+        var connection: PostgresConnection?
+        while let work = next() {
+            if connection == nil {
+                do {
+                    connection = try connect()
+                    counted(+1)
+                } catch {
+                    work(.failure(error))
+                    done()
+                    continue
+                }
+            }
+            guard let current = connection else {
+                done()
+                continue
+            }
+            work(.success(current))
+            if !current.isAlive {
+                current.close()
+                connection = nil
+                counted(-1)
+            }
+            done()
+        }
+        if let connection {
+            connection.close()
+            counted(-1)
+        }
+        condition.lock()
+        threads -= 1
+        condition.unlock()
+    }
+
+    /// A piece of work has answered.
+    private func done() {
+        condition.lock()
+        busy -= 1
+        condition.unlock()
+    }
+
+    private func counted(_ change: Int) {
+        condition.lock()
+        open += change
+        peak = max(peak, open)
+        condition.unlock()
     }
 
     /// A new connection of the pool: its statements are prepared once and then run by name (a lookup's
@@ -78,84 +180,17 @@ public final class DatabasePool: @unchecked Sendable {
     /// What every session of the pool sets first.
     public static let sessionSettings = "SET jit = off"
 
-    /// A slot: an idle connection, or permission to open one (nil).
-    private struct Lease: @unchecked Sendable { var connection: PostgresConnection? }
-
-    private func acquire() async throws -> Lease {
-        let handed = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Lease, DatabasePoolError>, Never>) in
-            self.handOrQueue(continuation)
-        }
-        return try handed.get()
-    }
-
-    /// An idle connection, a slot to open one, a refusal, or a place in the queue: `release` and
-    /// `discard` resume the queued in order.
-    private func handOrQueue(_ continuation: CheckedContinuation<Result<Lease, DatabasePoolError>, Never>) {
-        lock.lock()
-        if closed {
-            lock.unlock()
-            continuation.resume(returning: .failure(.closed))
-        } else if let connection = idle.popLast() {
-            lock.unlock()
-            continuation.resume(returning: .success(Lease(connection: connection)))
-        } else if open < size {
-            open += 1
-            peak = max(peak, open)
-            lock.unlock()
-            continuation.resume(returning: .success(Lease(connection: nil)))
-        } else if waiters.count >= maximumWaiting {
-            lock.unlock()
-            continuation.resume(returning: .failure(.busy))
-        } else {
-            waiters.append(continuation)
-            lock.unlock()
-        }
-    }
-
-    private func release(_ connection: PostgresConnection) {
-        lock.lock()
-        if closed {
-            open -= 1
-            lock.unlock()
-            connection.close()
-            return
-        }
-        if !waiters.isEmpty {
-            let next = waiters.removeFirst()
-            lock.unlock()
-            next.resume(returning: .success(Lease(connection: connection)))
-            return
-        }
-        idle.append(connection)
-        lock.unlock()
-    }
-
-    /// A connection that failed (or never opened): its slot goes to the next waiter, who opens anew.
-    private func discard(_ connection: PostgresConnection?) {
-        connection?.close()
-        lock.lock()
-        if !waiters.isEmpty && !closed {
-            let next = waiters.removeFirst()
-            lock.unlock()
-            next.resume(returning: .success(Lease(connection: nil)))
-            return
-        }
-        open -= 1
-        lock.unlock()
-    }
-
-    /// Closes the idle connections; those in use close when they are released.
+    /// Refuses the work still queued, and lets each thread close its connection and end once it is
+    /// done with what it runs now.
     public func close() {
-        lock.lock()
+        condition.lock()
         closed = true
-        let connections = idle
-        idle = []
-        open -= connections.count
-        let pending = waiters
-        waiters = []
-        lock.unlock()
-        for c in connections { c.close() }
-        for w in pending { w.resume(returning: .failure(.closed)) }
+        let pending = queue[head...]
+        queue = []
+        head = 0
+        condition.broadcast()
+        condition.unlock()
+        for work in pending { work(.failure(DatabasePoolError.closed)) }
     }
 }
 

@@ -33,8 +33,10 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var panelKeyFile: String?
 
-    @Option(name: .customLong("db-connections"), help: "Database connections for requests (1...64).")
-    var databaseConnections = 8
+    @Option(
+        name: .customLong("db-connections"),
+        help: "Database connections for requests (1...64); more requests than that wait in one queue.")
+    var databaseConnections = ServerConfiguration.defaultDatabaseConnections
 
     @Option(name: .customLong("stale-after"), help: "Seconds after which a shop's last import is stale in GET /v1/shops.")
     var staleAfter = 86_400

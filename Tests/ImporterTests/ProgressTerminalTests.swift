@@ -1,8 +1,10 @@
 import Foundation
-import Importer
+import Logging
 import ShopifySimulator
 import TestSupport
 import Testing
+
+@testable import Importer
 
 /// A terminal of a given size (a private tmux server) running one command.
 struct TmuxTerminal {
@@ -34,7 +36,12 @@ struct TmuxTerminal {
         var arguments = ["new-session", "-d", "-s", "board", "-x", String(width), "-y", String(height)]
         for (k, v) in environment { arguments += ["-e", "\(k)=\(v)"] }
         try tmux(arguments + ["sh", "-c", script])
-        defer { _ = try? tmux(["kill-server"]) }
+        // kill-server alone left tmux 3.3a's server (and the pane's shell) running after the test:
+        // the session goes first, and the server ends with its last session.
+        defer {
+            _ = try? tmux(["kill-session", "-t", "board"])
+            _ = try? tmux(["kill-server"])
+        }
         try tmux(["pipe-pane", "-t", "board", "-o", "cat >> '\(raw)'"])
         try tmux(["send-keys", "-t", "board", "Enter"])
         try tmux(["wait-for", "ended"])
@@ -49,9 +56,9 @@ struct TmuxTerminal {
 @Suite("The progress board on a terminal (tmux)", .serialized, .enabled(if: TestEnvironment.databaseTestsEnabled))
 struct ProgressTerminalTests {
     @Test(
-        "redrawn in place at 150×45 and at 60×20: one line per resource, nothing wider than the terminal, no copies",
+        "redrawn in place at 150×45, at 60×20 and at 100×4: one line per resource, nothing wider or taller than the terminal, no copies",
         arguments: [
-            (150, 45), (60, 20),
+            (150, 45), (60, 20), (100, 4),
         ])
     func boardInTmux(width: Int, height: Int) async throws {
         let h = try await EngineHarness.make(customers: 300, orders: 1200) { c in c.speed = .duration(1.5) }
@@ -83,8 +90,16 @@ struct ProgressTerminalTests {
             let bytes = String(decoding: (FileManager.default.contents(atPath: raw) ?? Data()), as: UTF8.self)
             let redraws = bytes.matches(of: try Regex("\u{1B}\\[[0-9]+A")).count
             #expect(redraws >= 4, "only \(redraws) redraws recorded")
-            #expect(bytes.contains("  sim orders ") || bytes.contains("  sim customers "), "no operation line was ever drawn")
+            if height > 5 {
+                #expect(bytes.contains("  sim orders ") || bytes.contains("  sim customers "), "no operation line was ever drawn")
+            }
             if width < 100 { #expect(bytes.contains("…"), "nothing was cut at \(width) columns") }
+            // Two resources and up to three operations are five lines: at 4 rows, with two or more in
+            // flight, the picture was cut to three (the last saying what it left out), or it would
+            // have scrolled.
+            if height < 7 {
+                #expect(bytes.contains("more lines (a taller terminal shows them)"), "the picture was never cut to \(height) rows")
+            }
             print("progress board at \(width)x\(height) after the import:\n\(lines.filter { !$0.isEmpty }.joined(separator: "\n"))")
         } catch {
             await h.stop()
@@ -118,5 +133,75 @@ struct ProgressLogTests {
         }
         let beat = try #require(capture.text.split(separator: "\n").first { $0.contains("info progress") }, "no heartbeat: \(capture.text)")
         #expect(beat.contains("what=shop orders") && beat.contains("windows=1/3") && beat.contains("objects=10"), "\(beat)")
+    }
+}
+
+/// The board's picture and memory: cut to the terminal's height, and a long-running worker's board
+/// forgets resources that have finished.
+@Suite("The progress board's bounds")
+struct ProgressBoundsTests {
+    /// `groups` resources of `windows` windows each, `flying` of the first resource's in flight.
+    static func entries(groups: Int, windows: Int, flying: Int) -> [ProgressBoard.Entry] {
+        let board = ProgressBoard(live: false, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        defer { board.finish() }
+        var id: Int64 = 0
+        for g in 0..<groups {
+            for w in 0..<windows {
+                id += 1
+                board.update(id, label: "shop r\(g) window \(w)") {
+                    $0.group = "shop r\(g)"
+                    if g == 0 && w < flying { $0.status = RunStatus.running.rawValue }
+                }
+            }
+        }
+        return board.snapshot()
+    }
+
+    @Test("a picture taller than the terminal is cut to its height less one, the last line saying so")
+    func height() {
+        let entries = Self.entries(groups: 10, windows: 5, flying: 4)
+        // 10 resources and 4 operations in flight: 14 lines on a tall terminal.
+        #expect(ProgressBoard.lines(entries, width: 200, height: 50).count == 14)
+        let cut = ProgressBoard.lines(entries, width: 200, height: 8)
+        #expect(cut.count == 7, "\(cut)")
+        #expect(cut.last == "… and 8 more lines (a taller terminal shows them)", "\(cut)")
+        #expect(cut.first?.hasPrefix("shop r0 ") == true)
+        // The smallest terminal still gets one line and the note.
+        #expect(ProgressBoard.lines(entries, width: 200, height: 1).count == 2)
+    }
+
+    @Test("beyond maximumEntries, the windows of finished resources are forgotten; an unfinished one's stay")
+    func prune() {
+        let board = ProgressBoard(
+            live: false, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, maximumEntries: 100, forgetAfter: 0)
+        defer { board.finish() }
+        var id: Int64 = 0
+        // One resource stays unfinished throughout (a window running), with 50 finished windows.
+        for w in 0..<51 {
+            id += 1
+            board.update(id, label: "shop open window \(w)") {
+                $0.group = "shop open"
+                $0.status = (w == 0 ? RunStatus.running : RunStatus.loaded).rawValue
+            }
+        }
+        var peak = 0
+        // 40 jobs of 10 windows each that all finish: 451 entries without pruning.
+        for job in 0..<40 {
+            for w in 0..<10 {
+                id += 1
+                board.update(id, label: "shop job\(job) window \(w)") {
+                    $0.group = "shop job\(job)"
+                    $0.status = RunStatus.loaded.rawValue
+                }
+                peak = max(peak, board.snapshot().count)
+            }
+        }
+        let left = board.snapshot()
+        #expect(peak <= 2 * 100 + 1, "the board held \(peak) entries")
+        #expect(left.count < 200, "\(left.count) entries left")
+        // The situation arose: finished jobs were forgotten, and the open resource kept every window.
+        #expect(!left.contains { $0.group == "shop job0" })
+        #expect(left.filter { $0.group == "shop open" }.count == 51)
+        #expect(left.contains { $0.group == "shop job39" })
     }
 }

@@ -4,8 +4,9 @@ import ShopifyAdmin
 
 /// Live progress of an import. On a terminal: one line per resource (a bar, windows done of all,
 /// objects, bytes of what Shopify announced, rows/s and an ETA) and one line per operation in flight
-/// (at most five), redrawn in place twice a second; every line is cut to the terminal's width, so
-/// that nothing wraps and a redraw never leaves a copy behind. Elsewhere (a log file, a pipe): a
+/// (at most five), redrawn in place twice a second; every line is cut to the terminal's width and
+/// the picture to its height, so that nothing wraps or scrolls and a redraw never leaves a copy
+/// behind. Elsewhere (a log file, a pipe): a
 /// log line per window event and a heartbeat line per resource every 30 s.
 public final class ProgressBoard: @unchecked Sendable {
     public struct Entry: Sendable {
@@ -61,7 +62,16 @@ public final class ProgressBoard: @unchecked Sendable {
     private let logger: Logger
     private let heartbeat: Double
     private let columns: @Sendable () -> Int
+    private let rows: @Sendable () -> Int
     private var drawnLines = 0
+    /// The last picture is drawn: a redraw that was already under way when `finish` came draws nothing.
+    private var drewFinal = false
+    /// Finished resources are forgotten once the board holds more than this many entries (a worker
+    /// runs for months; an import's board holds its own windows, no limit); `pruneAt` doubles past
+    /// what stays, so that pruning costs O(1) per update.
+    private let maximumEntries: Int
+    private let forgetAfter: Double
+    private var pruneAt: Int
     private var watchers: [(id: Int, predicate: @Sendable ([Entry]) -> Bool, continuation: CheckedContinuation<Bool, Never>)] = []
     private var nextWatcher = 0
     private var thread: Thread?
@@ -69,15 +79,22 @@ public final class ProgressBoard: @unchecked Sendable {
     private let drawLock = NSLock()
 
     /// `live`: redraw on stderr (a terminal); else log events and a heartbeat every `heartbeat`
-    /// seconds. `columns`: the terminal's width (asked at every redraw, so a resize is followed).
+    /// seconds. `columns`, `rows`: the terminal's size (asked at every redraw, so a resize is
+    /// followed). `maximumEntries`: beyond it, the windows of resources whose windows have all
+    /// finished, `forgetAfter` seconds ago or more, are forgotten (a long-running worker's board).
     public init(
         live: Bool = isatty(2) == 1, logger: Logger, heartbeat: Double = 30,
-        columns: @escaping @Sendable () -> Int = ProgressBoard.terminalColumns
+        columns: @escaping @Sendable () -> Int = ProgressBoard.terminalColumns,
+        rows: @escaping @Sendable () -> Int = ProgressBoard.terminalRows, maximumEntries: Int = .max, forgetAfter: Double = 60
     ) {
         self.live = live
         self.logger = logger
         self.heartbeat = heartbeat
         self.columns = columns
+        self.rows = rows
+        self.maximumEntries = maximumEntries
+        self.forgetAfter = forgetAfter
+        self.pruneAt = maximumEntries
         let thread = Thread { [weak self] in
             var lastBeat = Date()
             while let self, !self.isStopped {
@@ -102,6 +119,13 @@ public final class ProgressBoard: @unchecked Sendable {
         return Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 80
     }
 
+    /// The height of the terminal on stderr (`LINES`, else 24, when it cannot be asked).
+    public static let terminalRows: @Sendable () -> Int = {
+        var size = winsize()
+        if ioctl(2, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0 { return Int(size.ws_row) }
+        return Int(ProcessInfo.processInfo.environment["LINES"] ?? "") ?? 24
+    }
+
     private var isStopped: Bool {
         lock.lock()
         defer { lock.unlock() }
@@ -111,7 +135,9 @@ public final class ProgressBoard: @unchecked Sendable {
     /// Changes the entry of run `id` (created on first use with `label`).
     public func update(_ id: Int64, label: @autoclosure () -> String, _ change: (inout Entry) -> Void) {
         lock.lock()
-        var entry = entries[id] ?? Entry(label: label())
+        // A window is named when it is planned; a nameless first update (a window already forgotten)
+        // gets its run id, never an empty name.
+        var entry = entries[id] ?? Entry(label: Self.name(label(), id: id))
         if entries[id] == nil { order.append(id) }
         let before = entry.status
         change(&entry)
@@ -121,6 +147,7 @@ public final class ProgressBoard: @unchecked Sendable {
             entry.finished = Date()
         }
         entries[id] = entry
+        if entries.count > pruneAt { prune() }
         // update() runs for every downloaded chunk: the entries are gathered only when someone waits.
         var ready: [CheckedContinuation<Bool, Never>] = []
         if !watchers.isEmpty {
@@ -143,6 +170,8 @@ public final class ProgressBoard: @unchecked Sendable {
         }
     }
 
+    static func name(_ label: String, id: Int64) -> String { label.isEmpty ? "run \(id)" : label }
+
     /// Returns true once the board's entries satisfy `predicate` (checked now and at every change),
     /// false after `timeout`: tests wait for an event ("two windows are in backoff") instead of sleeping.
     @discardableResult
@@ -163,6 +192,21 @@ public final class ProgressBoard: @unchecked Sendable {
                 self?.expire(watcher: id)
             }
         }
+    }
+
+    /// Forgets the entries of resources whose windows have all finished, at least `forgetAfter`
+    /// seconds ago (a failed window is `failed` for a moment before it is `backoff`), the lock held;
+    /// the next prune comes when the board has doubled from what stays.
+    private func prune() {
+        let before = Date().addingTimeInterval(-forgetAfter)
+        var open = Set<String>()
+        for e in entries.values where e.finished.map({ $0 > before }) ?? true { open.insert(e.group) }
+        order.removeAll { id in
+            guard let e = entries[id], !open.contains(e.group) else { return false }
+            entries[id] = nil
+            return true
+        }
+        pruneAt = max(maximumEntries, 2 * entries.count)
     }
 
     private func expire(watcher id: Int) {
@@ -225,8 +269,10 @@ public final class ProgressBoard: @unchecked Sendable {
         }
     }
 
-    /// The picture: a line per resource, then a line per operation in flight (five at most).
-    static func lines(_ entries: [Entry], width: Int, now: Date = Date(), final: Bool = false) -> [String] {
+    /// The picture: a line per resource, then a line per operation in flight (five at most), cut to
+    /// `height` less one lines (the cursor stays on the line below; a picture as tall as the terminal
+    /// would scroll and leave a copy) and to `width` less one columns.
+    static func lines(_ entries: [Entry], width: Int, height: Int = 1_000, now: Date = Date(), final: Bool = false) -> [String] {
         let groups = Self.groups(entries)
         let nameWidth = min(28, groups.map(\.name.count).max() ?? 0)
         var lines = groups.map { format($0, nameWidth: nameWidth, now: now) }
@@ -234,6 +280,10 @@ public final class ProgressBoard: @unchecked Sendable {
             let flying = entries.filter { $0.isInFlight && !$0.isReplaced }
             lines += flying.prefix(5).map { format($0, now: now) }
             if flying.count > 5 { lines.append("  … and \(flying.count - 5) more in flight") }
+        }
+        let tall = max(2, height - 1)
+        if lines.count > tall {
+            lines = lines.prefix(tall - 1) + ["… and \(lines.count - tall + 1) more lines (a taller terminal shows them)"]
         }
         // Cut to the width (less one: a full last column makes some terminals wrap).
         let room = max(10, width - 1)
@@ -276,7 +326,10 @@ public final class ProgressBoard: @unchecked Sendable {
     private func draw(final: Bool = false) {
         drawLock.lock()
         defer { drawLock.unlock() }
-        let lines = Self.lines(snapshot(), width: columns(), final: final)
+        guard !drewFinal else { return }
+        drewFinal = final
+        // The last picture is not cut: nothing redraws it, so it may scroll.
+        let lines = Self.lines(snapshot(), width: columns(), height: final ? .max : rows(), final: final)
         var out = "\r"
         if drawnLines > 0 { out += "\u{1B}[\(drawnLines)A" }
         for line in lines { out += "\u{1B}[2K" + line + "\n" }

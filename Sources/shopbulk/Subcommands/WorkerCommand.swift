@@ -81,7 +81,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let engine = ImportEngine(
             databaseURL: context.connectionString, queriesDirectory: queries.queriesDirectory,
             connector: shopify.connector(logger: context.logger),
-            progress: ProgressBoard(live: false, logger: context.logger), logger: context.logger)
+            progress: ProgressBoard(live: false, logger: context.logger, maximumEntries: 10_000), logger: context.logger)
         let worker = FleetWorker(engine: engine, options: options, logger: context.logger)
         context.logger.notice(
             "worker connections", metadata: ["jobs": "\(budget.jobs)", "operations": "\(budget.operations)", "at most": "\(budget.total)"])

@@ -13,11 +13,12 @@ public struct ServerConfiguration: Sendable {
     public var publicURL: String?
     /// Database connections for requests: a fixed, small number.
     public var databaseConnections: Int
-    /// Four: a lookup is a few short index reads, so the cores, not connections, bound the rate; more
-    /// connections than that only add threads and backends that preempt each other, and the slowest
-    /// requests wait longer (scripts/bench-serve on 2 cores, 8 concurrent requests: p99 22-28 ms with
-    /// 4 connections, 39-41 ms with 8, at about the same throughput).
-    public static let defaultDatabaseConnections = 4
+    /// The machine's cores, 2 to 8: a lookup is a few short index reads, so the cores, not
+    /// connections, bound the rate; more connections only add threads and backends that preempt each
+    /// other, and the slowest requests wait longer (scripts/bench-serve on 2 cores, 8 concurrent
+    /// requests, one invocation after another: p99 29 ms with 2 connections, 34 ms with 4; in an
+    /// earlier pair 4 gave 22-28 ms and 8 gave 39-41 ms).
+    public static let defaultDatabaseConnections = max(2, min(8, ProcessInfo.processInfo.activeProcessorCount))
     /// Requests that may wait for a connection before the server answers 503.
     public var maximumWaiting: Int
     /// An import older than this is `stale` in `GET /v1/shops`.

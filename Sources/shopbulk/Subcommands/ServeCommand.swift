@@ -35,7 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("db-connections"),
-        help: "Database connections for requests (1...64); more requests than that wait in one queue.")
+        help: "Database connections for requests (1...64; default: the cores, 2 to 8); more requests wait in one queue.")
     var databaseConnections = ServerConfiguration.defaultDatabaseConnections
 
     @Option(name: .customLong("stale-after"), help: "Seconds after which a shop's last import is stale in GET /v1/shops.")
